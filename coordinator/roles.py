@@ -1,0 +1,35 @@
+"""Roles a staff member holds in a practice, and what each role may do there."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Treatment coordinator"
+    DENTIST = "dentist", "Dentist"
+    FRONT_DESK = "front_desk", "Front desk"
+    OFFICE_MANAGER = "office_manager", "Office manager"
+    OWNER = "owner", "Owner"
+
+
+class Capability(models.TextChoices):
+    PATIENTS_VIEW = "patients.view", "See patients"
+    PATIENTS_EDIT = "patients.edit", "Create and change patients"
+    PATIENTS_EXPORT = "patients.export", "Export patient lists"
+    AUDIT_VIEW = "audit.view", "Read access history"
+    PRACTICE_SETTINGS = "practice.settings", "Change practice settings"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.COORDINATOR: frozenset({Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT}),
+    Role.DENTIST: frozenset({Capability.PATIENTS_VIEW}),
+    Role.FRONT_DESK: frozenset({Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT}),
+    Role.OFFICE_MANAGER: frozenset(Capability),
+    Role.OWNER: frozenset(Capability),
+}
+
+# Roles that must always pass a second factor; a practice setting extends this to everyone.
+ROLES_REQUIRING_MFA = frozenset({Role.OFFICE_MANAGER, Role.OWNER})
+
+
+def role_can(role: str, capability: str) -> bool:
+    return capability in ROLE_CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,29 @@
+"""Background work of the core app. Tasks take ids, re-fetch and call plain functions."""
+
+from celery import shared_task
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from coordinator.models import User
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, time_limit=60)
+def send_password_reset_email(user_id: str, domain: str, use_https: bool) -> bool:
+    """Email a password-reset link; a retry is safe (a second link is as good as the first)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    context = {
+        "user": user,
+        "domain": domain,
+        "protocol": "https" if use_https else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    subject = render_to_string("registration/password_reset_subject.txt", context).strip()
+    body = render_to_string("registration/password_reset_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+    return True

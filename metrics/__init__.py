@@ -1,0 +1,1 @@
+"""Metrics: case acceptance, presentation-to-acceptance, production per patient, follow-up conversion."""

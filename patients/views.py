@@ -1,0 +1,167 @@
+"""Patient pages: find, open, create, edit, archive, access history and export."""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from coordinator.audit import audit_record
+from coordinator.permissions import practice_view
+from coordinator.roles import Capability
+from patients import selectors, services
+from patients.forms import PatientForm
+
+PAGE_SIZE = 25
+
+
+@practice_view(Capability.PATIENTS_VIEW)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    archived = request.GET.get("archived") == "1"
+    patients = selectors.patient_list(practice=request.practice, query=query, archived=archived)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(
+        action="patients.listed",
+        request=request,
+        detail={"searched": bool(query.strip()), "archived": archived, "shown": len(page)},
+    )
+    template = "patients/patient_list.html"
+    if request.htmx and request.htmx.target == "patient-results":
+        template += "#results"
+    return render(request, template, {"page": page, "query": query, "archived": archived})
+
+
+@practice_view(Capability.PATIENTS_VIEW)
+def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
+    audit_record(action="patient.viewed", request=request, obj=patient, patient_id=patient.pk)
+    return render(request, "patients/patient_detail.html", {"patient": patient})
+
+
+def _duplicates(request: HttpRequest, form: PatientForm, patient=None):
+    if form.cleaned_data.get("confirm_not_duplicate"):
+        return []
+    return list(
+        selectors.patient_possible_duplicates(
+            practice=request.practice,
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            birth_date=form.cleaned_data["birth_date"],
+            exclude=patient,
+        )[:5]
+    )
+
+
+@practice_view(Capability.PATIENTS_EDIT)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates(request, form)
+        if not duplicates:
+            patient = services.patient_create(
+                practice=request.practice,
+                request=request,
+                data=form.patient_data(),
+                unencrypted_email_consent=form.cleaned_data["unencrypted_email_consent"],
+            )
+            messages.success(request, f"{patient.full_name} was added.")
+            return redirect("patients:detail", request.practice.slug, patient.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "duplicates": duplicates, "patient": None},
+        status=status,
+    )
+
+
+@practice_view(Capability.PATIENTS_EDIT)
+def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
+    form = PatientForm(request.POST or None, patient=patient)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates(request, form, patient)
+        if not duplicates:
+            changed = services.patient_update(
+                patient=patient,
+                request=request,
+                data=form.patient_data(),
+                unencrypted_email_consent=form.cleaned_data["unencrypted_email_consent"],
+            )
+            messages.success(
+                request, "Changes saved." if changed else "Nothing was changed."
+            )
+            return redirect("patients:detail", request.practice.slug, patient.pk)
+    else:
+        audit_record(action="patient.viewed", request=request, obj=patient, patient_id=patient.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "duplicates": duplicates, "patient": patient},
+        status=status,
+    )
+
+
+@require_POST
+@practice_view(Capability.PATIENTS_EDIT)
+def patient_archive(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
+    services.patient_archive(patient=patient, request=request)
+    messages.success(request, f"{patient.full_name} was archived: hidden from lists, not deleted.")
+    return redirect("patients:detail", request.practice.slug, patient.pk)
+
+
+@require_POST
+@practice_view(Capability.PATIENTS_EDIT)
+def patient_restore(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
+    services.patient_restore(patient=patient, request=request)
+    messages.success(request, f"{patient.full_name} is back on the patient list.")
+    return redirect("patients:detail", request.practice.slug, patient.pk)
+
+
+@practice_view(Capability.AUDIT_VIEW)
+def patient_access_history(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
+    events = selectors.patient_access_history(practice=request.practice, patient=patient)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    audit_record(
+        action="patient.access_history_viewed", request=request, obj=patient, patient_id=patient.pk
+    )
+    return render(request, "patients/patient_access_history.html", {"patient": patient, "page": page})
+
+
+@practice_view(Capability.PATIENTS_EXPORT)
+def patient_export(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    patients = selectors.patient_list(practice=request.practice, query=query)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="{request.practice.slug}-patients-{stamp}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        ["id", "first_name", "last_name", "birth_date", "email", "phone", "preferred_contact",
+         "email_consent", "sms_consent", "unencrypted_email_consent"]
+    )
+    count = 0
+    for patient in patients.iterator(chunk_size=2000):
+        writer.writerow(
+            [patient.pk, patient.first_name, patient.last_name, patient.birth_date or "",
+             patient.email, patient.phone, patient.preferred_contact, patient.email_consent,
+             patient.sms_consent, patient.unencrypted_email_consent]
+        )
+        count += 1
+    audit_record(
+        action="patients.exported", request=request,
+        detail={"rows": count, "searched": bool(query.strip())},
+    )
+    return response

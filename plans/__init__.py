@@ -1,0 +1,1 @@
+"""Treatment plans and the practice's procedure catalog."""

@@ -32,8 +32,8 @@ DEPLOY_ENV := \
 	DJANGO_ALLOWED_HOSTS=coordinator.example.com \
 	DJANGO_CSRF_TRUSTED_ORIGINS=https://coordinator.example.com \
 	'DATABASE_URL=postgres://coordinator:unused@db.invalid:5432/coordinator?sslmode=require' \
-	CELERY_BROKER_URL=rediss://redis.invalid:6379/0 \
-	CELERY_RESULT_BACKEND=rediss://redis.invalid:6379/1 \
+	'CELERY_BROKER_URL=rediss://redis.invalid:6379/0?ssl_cert_reqs=required' \
+	'CELERY_RESULT_BACKEND=rediss://redis.invalid:6379/1?ssl_cert_reqs=required' \
 	EMAIL_URL=smtps://mailer:unused@smtp.invalid:465
 
 .NOTPARALLEL:

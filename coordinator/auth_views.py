@@ -64,19 +64,29 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                 request.session.cycle_key()
                 audit_record(action="auth.second_factor_passed", request=request)
                 return redirect(_next_url(request))
-            form.add_error("token", "That code is not right, or it was already used. Try the next one.")
-        return render(request, "registration/second_factor.html", {"form": form, "next": _next_url(request)})
+            form.add_error(
+                "token", "That code is not right, or it was already used. Try the next one."
+            )
+        return render(
+            request, "registration/second_factor.html", {"form": form, "next": _next_url(request)}
+        )
 
     device = services.totp_pending_device(user=request.user)
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_confirm(device=device, token=form.cleaned_data["token"], request=request)
+        codes = services.totp_confirm(
+            device=device, token=form.cleaned_data["token"], request=request
+        )
         if codes is not None:
             otp_login(request, device)
             request.session.cycle_key()
             return render(
-                request, "registration/recovery_codes.html", {"codes": codes, "next": _next_url(request)}
+                request,
+                "registration/recovery_codes.html",
+                {"codes": codes, "next": _next_url(request)},
             )
-        form.add_error("token", "That code did not match. Check the app's clock and try the newest code.")
+        form.add_error(
+            "token", "That code did not match. Check the app's clock and try the newest code."
+        )
     return render(
         request,
         "registration/second_factor_setup.html",

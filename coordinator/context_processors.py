@@ -10,7 +10,12 @@ def practice(request: HttpRequest) -> dict:
     nonce = getattr(request, "csp_nonce", "")
     membership = getattr(request, "membership", None)
     if membership is None:
-        return {"practice": None, "membership": None, "capabilities": frozenset(), "csp_nonce": nonce}
+        return {
+            "practice": None,
+            "membership": None,
+            "capabilities": frozenset(),
+            "csp_nonce": nonce,
+        }
     return {
         "csp_nonce": nonce,
         "practice": membership.practice,

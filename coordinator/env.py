@@ -66,7 +66,9 @@ def database_from_url(url: str, base_dir: Path) -> dict:
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
-    raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite://, not {url!r}.")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgres:// or sqlite://, not {url!r}."
+    )
 
 
 def email_from_url(url: str) -> dict:

@@ -27,9 +27,7 @@ class StaffPasswordResetForm(PasswordResetForm):
         from coordinator.tasks import send_password_reset_email
 
         for user in self.get_users(self.cleaned_data["email"]):
-            send_password_reset_email.delay_on_commit(
-                str(user.pk), request.get_host(), use_https
-            )
+            send_password_reset_email.delay_on_commit(str(user.pk), request.get_host(), use_https)
 
 
 class TokenForm(forms.Form):

@@ -50,9 +50,13 @@ class SessionTimeoutMiddleware:
             login_time = session.setdefault(LOGIN_TIME, now)
             last_activity = session.get(LAST_ACTIVITY, now)
             if now - last_activity > settings.SESSION_IDLE_SECONDS:
-                return self._sign_out(request, "You were signed out after a while without activity.")
+                return self._sign_out(
+                    request, "You were signed out after a while without activity."
+                )
             if now - login_time > settings.SESSION_ABSOLUTE_SECONDS:
-                return self._sign_out(request, "Your session reached its time limit. Please sign in again.")
+                return self._sign_out(
+                    request, "Your session reached its time limit. Please sign in again."
+                )
             # Writing on every request would be one UPDATE each; a few seconds of slack is harmless.
             if now - last_activity > 10 or LAST_ACTIVITY not in session:
                 session[LAST_ACTIVITY] = now

@@ -80,7 +80,9 @@ class Practice(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="practices"
     )
-    timezone = models.CharField(max_length=64, default="America/Chicago", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64, default="America/Chicago", validators=[validate_timezone]
+    )
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
@@ -104,7 +106,9 @@ class Practice(models.Model):
 class Membership(models.Model):
     """A user's role in one practice. `ref` is the staff member's id in an imported system."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     ref = models.CharField(max_length=100, blank=True)
@@ -112,7 +116,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "practice"], name="one_membership_per_practice"),
+            models.UniqueConstraint(
+                fields=["user", "practice"], name="one_membership_per_practice"
+            ),
             models.UniqueConstraint(
                 fields=["practice", "ref"],
                 condition=~models.Q(ref=""),
@@ -182,6 +188,9 @@ class AuditEvent(models.Model):
                 name="audit_has_actor",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M:%S}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -14,11 +14,12 @@ def breach_count(password: str) -> int | None:
     """How often the password appears in breaches, or None when the service cannot be reached."""
     digest = hashlib.sha1(password.encode()).hexdigest().upper()  # noqa: S324 the API's format
     prefix, suffix = digest[:5], digest[5:]
-    request = urllib.request.Request(
-        settings.BREACHED_PASSWORDS_URL + prefix, headers={"Add-Padding": "true"}
-    )
+    url = settings.BREACHED_PASSWORDS_URL + prefix
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("BREACHED_PASSWORDS_URL must be an http(s) URL.")
+    request = urllib.request.Request(url, headers={"Add-Padding": "true"})  # noqa: S310 checked
     try:
-        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 fixed https URL
+        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 scheme checked above
             body = response.read().decode()
     except OSError:
         logger.warning("breached-password service unreachable; password accepted unchecked")

@@ -28,7 +28,9 @@ def totp_pending_device(*, user: User) -> TOTPDevice:
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:
-    return segno.make(device.config_url, error="m").svg_inline(scale=4, title="Scan with an authenticator app")
+    return segno.make(device.config_url, error="m").svg_inline(
+        scale=4, title="Scan with an authenticator app"
+    )
 
 
 @transaction.atomic
@@ -55,6 +57,10 @@ def practice_update_settings(*, practice: Practice, request: HttpRequest, data: 
             setattr(practice, field, data[field])
         practice.full_clean()
         practice.save()
-        audit_record(action="practice.settings_changed", request=request, obj=practice,
-                     detail={"fields": sorted(changed)})
+        audit_record(
+            action="practice.settings_changed",
+            request=request,
+            obj=practice,
+            detail={"fields": sorted(changed)},
+        )
     return changed

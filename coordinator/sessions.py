@@ -1,4 +1,4 @@
-"""Database sessions that record their user (Django's documented way to extend the session store)."""
+"""Database sessions that know their user (Django's documented way to extend the store)."""
 
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 

@@ -244,7 +244,9 @@ if not DEBUG:
         if EMAIL_BACKEND.endswith("smtp.EmailBackend") and not (EMAIL_USE_TLS or EMAIL_USE_SSL):
             problems.append("EMAIL_URL needs smtps:// or ?tls=1")
         if problems:
-            raise ImproperlyConfigured("Unencrypted connections in production: " + "; ".join(problems))
+            raise ImproperlyConfigured(
+                "Unencrypted connections in production: " + "; ".join(problems)
+            )
 
 LOGGING = {
     "version": 1,

@@ -1,1 +1,1 @@
-"""Metrics: case acceptance, presentation-to-acceptance, production per patient, follow-up conversion."""
+"""Metrics: case acceptance, presentation-to-acceptance ratio, production, follow-up conversion."""

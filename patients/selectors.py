@@ -23,7 +23,7 @@ def parse_birth_date(text: str) -> date | None:
 
 
 def patient_search_filter(query: str) -> Q:
-    """What a coordinator typed: a few letters of a name, a phone number, an email or a birth date."""
+    """Match what staff typed: a few letters of a name, a phone number, an email, a birth date."""
     text = query.strip()
     if not text:
         return Q()
@@ -48,7 +48,9 @@ def patient_search_filter(query: str) -> Q:
     return condition
 
 
-def patient_list(*, practice: Practice, query: str = "", archived: bool = False) -> QuerySet[Patient]:
+def patient_list(
+    *, practice: Practice, query: str = "", archived: bool = False
+) -> QuerySet[Patient]:
     return (
         Patient.objects.filter(practice=practice, archived_at__isnull=not archived)
         .filter(patient_search_filter(query))

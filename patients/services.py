@@ -44,7 +44,10 @@ def patient_create(
     patient.full_clean()
     patient.save()
     audit_record(
-        action="patient.created", request=request, obj=patient, patient_id=patient.pk,
+        action="patient.created",
+        request=request,
+        obj=patient,
+        patient_id=patient.pk,
         detail={"fields": sorted(fields)},
     )
     return patient
@@ -59,7 +62,10 @@ def patient_update(
         patient.full_clean()
         patient.save()
         audit_record(
-            action="patient.updated", request=request, obj=patient, patient_id=patient.pk,
+            action="patient.updated",
+            request=request,
+            obj=patient,
+            patient_id=patient.pk,
             detail={"fields": sorted(changed)},
         )
     return changed

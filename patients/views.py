@@ -94,9 +94,7 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
                 data=form.patient_data(),
                 unencrypted_email_consent=form.cleaned_data["unencrypted_email_consent"],
             )
-            messages.success(
-                request, "Changes saved." if changed else "Nothing was changed."
-            )
+            messages.success(request, "Changes saved." if changed else "Nothing was changed.")
             return redirect("patients:detail", request.practice.slug, patient.pk)
     else:
         audit_record(action="patient.viewed", request=request, obj=patient, patient_id=patient.pk)
@@ -135,7 +133,9 @@ def patient_access_history(request: HttpRequest, patient_id) -> HttpResponse:
     audit_record(
         action="patient.access_history_viewed", request=request, obj=patient, patient_id=patient.pk
     )
-    return render(request, "patients/patient_access_history.html", {"patient": patient, "page": page})
+    return render(
+        request, "patients/patient_access_history.html", {"patient": patient, "page": page}
+    )
 
 
 @practice_view(Capability.PATIENTS_EXPORT)
@@ -149,19 +149,39 @@ def patient_export(request: HttpRequest) -> HttpResponse:
     )
     writer = csv.writer(response)
     writer.writerow(
-        ["id", "first_name", "last_name", "birth_date", "email", "phone", "preferred_contact",
-         "email_consent", "sms_consent", "unencrypted_email_consent"]
+        [
+            "id",
+            "first_name",
+            "last_name",
+            "birth_date",
+            "email",
+            "phone",
+            "preferred_contact",
+            "email_consent",
+            "sms_consent",
+            "unencrypted_email_consent",
+        ]
     )
     count = 0
     for patient in patients.iterator(chunk_size=2000):
         writer.writerow(
-            [patient.pk, patient.first_name, patient.last_name, patient.birth_date or "",
-             patient.email, patient.phone, patient.preferred_contact, patient.email_consent,
-             patient.sms_consent, patient.unencrypted_email_consent]
+            [
+                patient.pk,
+                patient.first_name,
+                patient.last_name,
+                patient.birth_date or "",
+                patient.email,
+                patient.phone,
+                patient.preferred_contact,
+                patient.email_consent,
+                patient.sms_consent,
+                patient.unencrypted_email_consent,
+            ]
         )
         count += 1
     audit_record(
-        action="patients.exported", request=request,
+        action="patients.exported",
+        request=request,
         detail={"rows": count, "searched": bool(query.strip())},
     )
     return response

@@ -51,7 +51,8 @@ def database_from_url(url: str, base_dir: Path) -> dict:
     """`postgres://user:pass@host:port/name?sslmode=require` or `sqlite:///path` to DATABASES."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path.lstrip("/")) or "db.sqlite3"
+        # sqlite:///db.sqlite3 is relative to the checkout; sqlite:////var/x.sqlite3 is absolute.
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path) or "db.sqlite3"
         name = Path(path) if Path(path).is_absolute() else base_dir / path
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
     if parts.scheme in {"postgres", "postgresql"}:

@@ -1,0 +1,151 @@
+"""load_demo: the Lakeside Dental demo through the practice import, safe to run every time."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from coordinator import demo, importing
+from coordinator.models import AuditEvent, Membership, Organization, Practice, User
+from coordinator.roles import Role
+from patients.models import Patient
+from plans.models import ProcedureCode
+
+DEMO_EMAILS = [f"{local}@{demo.DOMAIN}" for _ref, _name, local, _roles in demo.STAFF]
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def load_demo() -> str:
+    stdout = io.StringIO()
+    call_command("load_demo", stdout=stdout)
+    return stdout.getvalue()
+
+
+def test_load_demo_refuses_to_run_without_debug(db):
+    with pytest.raises(CommandError, match="runs only with DJANGO_DEBUG=true"):
+        call_command("load_demo")
+
+    assert not Practice.objects.exists()
+
+
+def test_the_demo_documents_are_the_same_every_time_and_valid(db):
+    documents = demo.documents()
+
+    assert documents == demo.documents()
+    for document in documents:
+        assert importing.validate(document)[1] == []
+
+
+def test_the_demo_is_one_organization_with_two_locations_and_sixty_patients(db, debug):
+    load_demo()
+
+    group = Organization.objects.get(slug="lakeside-dental")
+    assert group.name == "Lakeside Dental Group"
+    locations = {p.slug: p for p in group.practices.all()}
+    assert sorted(locations) == ["lakeside-downtown", "lakeside-northgate"]
+    assert locations["lakeside-downtown"].name == "Lakeside Dental Downtown"
+    assert locations["lakeside-downtown"].timezone == "America/Chicago"
+    with scopes_disabled():
+        patients = list(Patient.objects.select_related("practice"))
+        assert ProcedureCode.objects.filter(practice__slug="lakeside-northgate").count() == 24
+    by_location = {slug: [p for p in patients if p.practice.slug == slug] for slug in locations}
+    assert (len(by_location["lakeside-downtown"]), len(by_location["lakeside-northgate"])) == (
+        36,
+        24,
+    )
+    assert len({p.phone for p in patients}) == 60
+    assert sum(p.is_archived for p in patients) == 2
+    assert any(not p.email for p in patients)
+    assert any(p.preferred_contact == "sms" and not p.email for p in patients)
+    assert any(p.unencrypted_email_consent for p in patients)
+    years = [p.birth_date.year for p in patients]
+    assert min(years) < 1960
+    assert max(years) > 2010
+
+
+def test_the_demo_has_staff_in_every_role(db, debug):
+    load_demo()
+
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
+    owner = User.objects.get(email=f"rebecca@{demo.DOMAIN}")
+    assert sorted(owner.memberships.values_list("practice__slug", "role")) == [
+        ("lakeside-downtown", "owner"),
+        ("lakeside-northgate", "owner"),
+    ]
+    for slug in ("lakeside-downtown", "lakeside-northgate"):
+        assert Membership.objects.filter(practice__slug=slug, role="office_manager").count() == 1
+
+
+def test_loading_the_demo_again_changes_nothing(db, debug):
+    load_demo()
+    with scopes_disabled():
+        events = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        output = load_demo()
+
+    assert "60 patients; nothing changed." in output.splitlines()[0]
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
+    with scopes_disabled():
+        assert AuditEvent.objects.count() == events
+
+
+def test_load_demo_prints_every_login_and_how_to_get_a_code(db, debug):
+    output = load_demo()
+
+    assert f"with password {demo.PASSWORD}" in output
+    lines = {line.split()[0]: line for line in output.splitlines() if line.startswith("  ")}
+    assert sorted(lines) == sorted(DEMO_EMAILS)
+    assert lines[f"marcus@{demo.DOMAIN}"].endswith(
+        "office manager at lakeside-downtown  (needs a code)"
+    )
+    assert "needs a code" not in lines[f"alicia@{demo.DOMAIN}"]
+    assert "manage.py demo_totp EMAIL" in output
+    assert demo.TOTP_SECRET in output
+
+
+def test_the_demo_password_passes_the_password_rules(db, debug):
+    load_demo()
+
+    for user in User.objects.filter(email__in=DEMO_EMAILS):
+        validate_password(demo.PASSWORD, user)
+        assert user.check_password(demo.PASSWORD)
+
+
+def test_a_demo_manager_signs_in_with_the_password_and_a_demo_totp_code(db, debug, client):
+    load_demo()
+    email = f"marcus@{demo.DOMAIN}"
+
+    response = client.post("/accounts/login/", {"username": email, "password": demo.PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/p/lakeside-downtown/patients/").status_code == 302  # the code first
+
+    stdout = io.StringIO()
+    call_command("demo_totp", email, stdout=stdout)
+    code = stdout.getvalue().strip()
+    assert re.fullmatch(r"\d{6}", code)
+    response = client.post("/accounts/second-factor/", {"token": code})
+
+    assert response.status_code == 302
+    page = client.get("/p/lakeside-downtown/patients/")
+    assert page.status_code == 200
+    assert "Garcia" in page.text
+
+
+def test_loading_the_demo_again_brings_back_a_deactivated_demo_login(db, debug):
+    load_demo()
+    call_command("deactivate_user", f"tina@{demo.DOMAIN}", stdout=io.StringIO())
+
+    assert "1 updated" in load_demo().splitlines()[0]
+
+    assert User.objects.get(email=f"tina@{demo.DOMAIN}").is_active

@@ -124,7 +124,10 @@ def client_for(db):
 @pytest.fixture
 def patient(practice):
     return PatientFactory(
-        practice=practice, first_name="Maria", last_name="Gomez", phone="+13125550100",
+        practice=practice,
+        first_name="Maria",
+        last_name="Gomez",
+        phone="+13125550100",
         email="maria.gomez@example.net",
     )
 
@@ -132,6 +135,158 @@ def patient(practice):
 @pytest.fixture
 def outsider_patient(other_practice):
     return PatientFactory(
-        practice=other_practice, first_name="Zed", last_name="Outsider", phone="+13125550199",
+        practice=other_practice,
+        first_name="Zed",
+        last_name="Outsider",
+        phone="+13125550199",
         email="zed@example.org",
     )
+
+
+# --- Signing in as a person does, and production-shaped environments -----------------------
+
+
+@pytest.fixture
+def login_with_password(db):
+    """Post the sign-in form (axes, session rotation and the audit event all run)."""
+    from tests.factories import TEST_PASSWORD
+
+    def post(client: Client, email: str, password: str = TEST_PASSWORD, **extra):
+        return client.post("/accounts/login/", {"username": email, "password": password}, **extra)
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def production_env():
+    """os.environ without this machine's settings, plus production values that pass --deploy.
+
+    Read-only: build a changed copy with `{**production_env, "NAME": "value"}`.
+    """
+    from types import MappingProxyType
+
+    prefixes = ("DJANGO_", "CELERY_", "EMAIL_", "DATABASE_", "BREACHED_", "SESSION_", "AXES_", "PG")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    env.pop("DEFAULT_FROM_EMAIL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="coordinator.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="test-only-not-a-secret-0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a",
+        DJANGO_ALLOWED_HOSTS="coordinator.example.com",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://coordinator.example.com",
+        DATABASE_URL="postgres://u:p@db.invalid:5432/x?sslmode=require",
+        CELERY_BROKER_URL="rediss://redis.invalid:6379/0?ssl_cert_reqs=required",
+        EMAIL_URL="smtps://mailer:p@smtp.invalid:465",
+    )
+    return MappingProxyType(env)
+
+
+# --- Celery: the project app on this session's own queue (machine-notes §4) -----------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_test_queue():
+    """A queue per test session, so other sessions, xdist workers or stray workers never take
+    these tasks."""
+    import uuid
+
+    from coordinator.celery import app
+
+    queue = f"pytest-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    return queue
+
+
+def _delete_from_broker(app, queue: str) -> None:
+    """Leave nothing behind in the shared Redis: the queue, its messages and its bindings."""
+    with app.connection_for_write() as conn:
+        # Redis forgets a queue's bindings only through a channel that declared them.
+        declared = app.amqp.queues[queue].bind(conn.default_channel)
+        declared.declare()
+        declared.delete()
+
+
+@pytest.fixture
+def celery_app(celery_test_queue):
+    """The project app on the real broker, not the plugin's memory:// TestApp."""
+    import celery.contrib.testing.tasks  # noqa: F401  registers celery.ping for the worker
+
+    from coordinator.celery import app
+
+    yield app
+    if app.conf.broker_url.startswith(("redis://", "rediss://")):
+        _delete_from_broker(app, celery_test_queue)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters(celery_test_queue):
+    # Tests store no task results, so the plugin's ping-and-wait-for-result check cannot work.
+    return {"queues": [celery_test_queue], "perform_ping_check": False, "shutdown_timeout": 30}
+
+
+@pytest.fixture
+def celery_subprocess_worker(django_db_setup, celery_test_queue, tmp_path):
+    """Start real `celery worker` processes on this session's queue and the test database.
+
+    Returns `start(**env) -> node name`; each worker is stopped when the test ends, before
+    pytest-django flushes or drops the database. The worker sees committed rows only: use it
+    with `transactional_db`.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from urllib.parse import quote
+
+    from celery.utils.nodenames import host_format
+    from django.conf import settings
+
+    from coordinator.celery import app
+
+    broker = app.conf.broker_url
+    if not broker.startswith(("redis://", "rediss://")):
+        pytest.fail(f"a real worker needs CELERY_BROKER_URL=redis://…, not {broker!r}")
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{quote(db['NAME'])}"
+    )
+    processes = []
+
+    def start(**env: str) -> str:
+        name = f"pytest-{uuid.uuid4().hex[:8]}@%h"
+        node = host_format(name)
+        log_path = tmp_path / f"{node}.log"
+        worker_env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": celery_test_queue,
+            **env,
+        }
+        command = [sys.executable, "-m", "celery", "-A", "coordinator", "worker", "--pool", "solo"]
+        command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+        command += ["-n", name, "-Q", celery_test_queue, "-l", "info"]
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command, env=worker_env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
+            )
+        processes.append(process)
+        deadline = time.monotonic() + 30
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        return node
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _delete_from_broker(app, celery_test_queue)

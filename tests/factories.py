@@ -51,7 +51,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
     practice = factory.SubFactory(PracticeFactory)
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    birth_date = factory.Faker("date_between", start_date=datetime.date(1940, 1, 1), end_date=datetime.date(2015, 12, 31))
+    birth_date = factory.Faker(
+        "date_between", start_date=datetime.date(1940, 1, 1), end_date=datetime.date(2015, 12, 31)
+    )
     email = factory.LazyAttribute(lambda p: f"{p.first_name}.{p.last_name}@example.net".lower())
     phone = factory.Sequence(lambda n: f"+1312555{n % 10000:04d}")
 

@@ -10,6 +10,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
@@ -38,6 +39,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        constraints = [
+            # Sign-in lower-cases the email: a second spelling of the same address can never exist.
+            models.UniqueConstraint(Lower("email"), name="unique_email_ignoring_case"),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="email_is_lowercase"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email

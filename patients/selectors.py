@@ -24,7 +24,8 @@ def parse_birth_date(text: str) -> date | None:
 
 def patient_search_filter(query: str) -> Q:
     """Match what staff typed: a few letters of a name, a phone number, an email, a birth date."""
-    text = query.strip()
+    # PostgreSQL text cannot hold NUL; a pasted one must not turn a search into a server error.
+    text = query.replace("\x00", "").strip()
     if not text:
         return Q()
     birth_date = parse_birth_date(text)
@@ -40,10 +41,12 @@ def patient_search_filter(query: str) -> Q:
     condition = Q()
     for term in re.split(r"[\s,]+", text):
         if term:
+            # The start of an email ("maria.gom") finds the patient as well as a name does.
             condition &= (
                 Q(last_name__istartswith=term)
                 | Q(first_name__istartswith=term)
                 | Q(preferred_name__istartswith=term)
+                | Q(email__istartswith=term)
             )
     return condition
 

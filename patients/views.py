@@ -128,14 +128,23 @@ def patient_restore(request: HttpRequest, patient_id) -> HttpResponse:
 @practice_view(Capability.AUDIT_VIEW)
 def patient_access_history(request: HttpRequest, patient_id) -> HttpResponse:
     patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
-    events = selectors.patient_access_history(practice=request.practice, patient=patient)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Recorded before the page is read: between its count and its rows it would push one out.
     audit_record(
         action="patient.access_history_viewed", request=request, obj=patient, patient_id=patient.pk
     )
+    events = selectors.patient_access_history(practice=request.practice, patient=patient)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request, "patients/patient_access_history.html", {"patient": patient, "page": page}
     )
+
+
+# Typed text that a spreadsheet would run as a formula when the export is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 @practice_view(Capability.PATIENTS_EXPORT)
@@ -167,10 +176,10 @@ def patient_export(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 patient.pk,
-                patient.first_name,
-                patient.last_name,
+                _cell(patient.first_name),
+                _cell(patient.last_name),
                 patient.birth_date or "",
-                patient.email,
+                _cell(patient.email),
                 patient.phone,
                 patient.preferred_contact,
                 patient.email_consent,

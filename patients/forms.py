@@ -4,7 +4,7 @@ from django import forms
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from coordinator.phones import normalize_phone
+from coordinator.phones import display_phone, normalize_phone
 from patients.models import Patient
 from patients.services import EDITABLE_FIELDS
 
@@ -36,10 +36,18 @@ class PatientForm(forms.ModelForm):
         initial = None
         if patient is not None:
             initial = model_to_dict(patient, fields=EDITABLE_FIELDS)
+            initial["phone"] = display_phone(patient.phone)
             initial["unencrypted_email_consent"] = patient.unencrypted_email_consent
         super().__init__(data, initial=initial)
         self.fields["birth_date"].required = True
         self.fields["birth_date"].input_formats = ["%Y-%m-%d", "%m/%d/%Y"]
+        self.fields["phone"].help_text = "Any format, e.g. (312) 555-0100; +country code if abroad."
+        self.fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
+
+    def offer_duplicate_confirmation(self, offer: bool) -> None:
+        """The "different person" box only makes sense next to a duplicate warning."""
+        if not offer:
+            self.fields.pop("confirm_not_duplicate", None)
 
     def clean_first_name(self) -> str:
         return self.cleaned_data["first_name"].strip()

@@ -56,6 +56,16 @@ def _duplicates(request: HttpRequest, form: PatientForm, patient=None):
     )
 
 
+def _render_form(request: HttpRequest, form: PatientForm, duplicates, patient) -> HttpResponse:
+    form.offer_duplicate_confirmation(bool(duplicates))
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "duplicates": duplicates, "patient": patient},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
 @practice_view(Capability.PATIENTS_EDIT)
 def patient_create(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
@@ -71,13 +81,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, f"{patient.full_name} was added.")
             return redirect("patients:detail", request.practice.slug, patient.pk)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "patients/patient_form.html",
-        {"form": form, "duplicates": duplicates, "patient": None},
-        status=status,
-    )
+    return _render_form(request, form, duplicates, patient=None)
 
 
 @practice_view(Capability.PATIENTS_EDIT)
@@ -98,13 +102,7 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
             return redirect("patients:detail", request.practice.slug, patient.pk)
     else:
         audit_record(action="patient.viewed", request=request, obj=patient, patient_id=patient.pk)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "patients/patient_form.html",
-        {"form": form, "duplicates": duplicates, "patient": patient},
-        status=status,
-    )
+    return _render_form(request, form, duplicates, patient=patient)
 
 
 @require_POST

@@ -15,14 +15,40 @@ class Capability(models.TextChoices):
     PATIENTS_VIEW = "patients.view", "See patients"
     PATIENTS_EDIT = "patients.edit", "Create and change patients"
     PATIENTS_EXPORT = "patients.export", "Export patient lists"
+    PLANS_VIEW = "plans.view", "See treatment plans"
+    PLANS_EDIT = "plans.edit", "Diagnose: create and change plans, options, procedures and fees"
+    PLANS_PRESENT = "plans.present", "Record presentations"
+    PLANS_DECIDE = "plans.decide", "Record patients' decisions"
+    PLANS_COMPLETE = "plans.complete", "Record completed work"
+    CATALOG_MANAGE = "catalog.manage", "Keep the procedure catalog and its fees"
     AUDIT_VIEW = "audit.view", "Read access history"
     PRACTICE_SETTINGS = "practice.settings", "Change practice settings"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT}),
-    Role.DENTIST: frozenset({Capability.PATIENTS_VIEW}),
-    Role.FRONT_DESK: frozenset({Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT}),
+    Role.COORDINATOR: frozenset(
+        {
+            Capability.PATIENTS_VIEW,
+            Capability.PATIENTS_EDIT,
+            Capability.PLANS_VIEW,
+            Capability.PLANS_EDIT,
+            Capability.PLANS_PRESENT,
+            Capability.PLANS_DECIDE,
+            Capability.PLANS_COMPLETE,
+        }
+    ),
+    # Dentists diagnose and record their work; the patient's decisions are the coordinator's.
+    Role.DENTIST: frozenset(
+        {
+            Capability.PATIENTS_VIEW,
+            Capability.PLANS_VIEW,
+            Capability.PLANS_EDIT,
+            Capability.PLANS_COMPLETE,
+        }
+    ),
+    Role.FRONT_DESK: frozenset(
+        {Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT, Capability.PLANS_VIEW}
+    ),
     Role.OFFICE_MANAGER: frozenset(Capability),
     Role.OWNER: frozenset(Capability),
 }

@@ -23,6 +23,7 @@ from coordinator.models import AuditEvent, Membership, Organization, Practice, U
 from patients.models import Patient
 from plans.catalog import category_for_code
 from plans.models import ProcedureCode
+from plans.teeth import site_for_code
 
 SYSTEM_ACTOR = "command:import_practice"
 BATCH_SIZE = 1000
@@ -170,6 +171,7 @@ def _write_procedure_codes(
                     description=data.description,
                     fee=data.fee,
                     minutes=data.minutes or 30,
+                    site=site_for_code(data.code),
                 )
             )
             continue

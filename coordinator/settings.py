@@ -120,6 +120,9 @@ AUTH_PASSWORD_VALIDATORS = [
 BREACHED_PASSWORDS_URL = env_str("BREACHED_PASSWORDS_URL", "https://api.pwnedpasswords.com/range/")
 BREACHED_PASSWORDS_CHECK = env_bool("BREACHED_PASSWORDS_CHECK", not DEBUG)
 
+# Messages can name patients: keep them server-side, not in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,17 +138,22 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Brute force: lock a username from an address, and an address that tries many usernames.
+# Brute force: lock a username from the address that guessed wrong (the issue's rule). Not the
+# address alone: a front desk shares one address, and five typos there must not lock out everyone.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 # Attempts while locked are refused unchecked; they must not restart the wait the page promises.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# A successful sign-in clears only its own (username, address) failures.
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0) or None
+# How many reverse proxies stand in front of the app: the client's address is the one the
+# outermost of them saw (coordinator.audit.client_ip); lockouts and the audit trail share it.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "coordinator.audit.client_ip"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Coordinator")
@@ -223,7 +231,9 @@ CONTENT_SECURITY_POLICY = {
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXY_COUNT > 0:
+        # Only a proxy we trust may tell us the original request was HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SESSION_COOKIE_SECURE = True

@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordinator.audit import audit_record
-from coordinator.permissions import practice_view
+from coordinator.audit import audit_record, audit_record_patients
+from coordinator.permissions import can, practice_view
 from coordinator.roles import Capability
 from patients import selectors, services
 from patients.forms import PatientForm
+from plans import overview_selectors
 
 PAGE_SIZE = 25
 
@@ -39,7 +40,17 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
     patient = selectors.patient_get(practice=request.practice, patient_id=patient_id)
     audit_record(action="patient.viewed", request=request, obj=patient, patient_id=patient.pk)
-    return render(request, "patients/patient_detail.html", {"patient": patient})
+    plans, timeline = [], []
+    if can(request, Capability.PLANS_VIEW):
+        plans = list(overview_selectors.patient_plans(practice=request.practice, patient=patient))
+        timeline = overview_selectors.patient_timeline(
+            practice=request.practice, patient=patient, plans=plans
+        )
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {"patient": patient, "plans": plans, "timeline": timeline},
+    )
 
 
 def _duplicates(request: HttpRequest, form: PatientForm, patient=None):
@@ -169,7 +180,7 @@ def patient_export(request: HttpRequest) -> HttpResponse:
             "unencrypted_email_consent",
         ]
     )
-    count = 0
+    exported = []
     for patient in patients.iterator(chunk_size=2000):
         writer.writerow(
             [
@@ -185,10 +196,11 @@ def patient_export(request: HttpRequest) -> HttpResponse:
                 patient.unencrypted_email_consent,
             ]
         )
-        count += 1
+        exported.append(patient.pk)
     audit_record(
         action="patients.exported",
         request=request,
-        detail={"rows": count, "searched": bool(query.strip())},
+        detail={"rows": len(exported), "searched": bool(query.strip())},
     )
+    audit_record_patients(action="patient.exported", request=request, patient_ids=exported)
     return response

@@ -141,6 +141,19 @@ def test_export_records_the_row_count(client_for, bob, practice, patient):
     assert event.detail == {"rows": 2, "searched": False}
 
 
+def test_an_export_shows_in_each_exported_patients_access_history(
+    client_for, bob, practice, patient
+):
+    other = PatientFactory(practice=practice, last_name="Second")
+    client = client_for(bob)
+    client.get(reverse("patients:export", args=[practice.slug]), {"q": "Gomez"})
+
+    assert [e.action for e in _events(patient_id=patient.pk)] == ["patient.exported"]
+    assert _events(patient_id=other.pk) == []
+    history = client.get(reverse("patients:access_history", args=[practice.slug, patient.pk]))
+    assert "patient.exported" in history.text
+
+
 def test_no_patient_details_ever_reach_the_audit_trail(client_for, alice, bob, practice):
     """Create, change, search, view and export a patient; then grep every audit row."""
     client = client_for(alice)
@@ -330,7 +343,8 @@ def test_each_patient_page_writes_exactly_one_event(
     response = client.get(reverse(name, kwargs=kwargs), REMOTE_ADDR=IP)
     assert response.status_code == 200
 
-    [event] = _events()[before:]
+    # An export also leaves one event per exported patient (tested below).
+    [event] = [e for e in _events()[before:] if e.action != "patient.exported"]
     assert event.action == action
     assert event.actor == olivia
     assert event.practice == practice

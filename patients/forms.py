@@ -5,7 +5,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from coordinator.phones import display_phone, normalize_phone
-from patients.models import Patient
+from patients.models import ContactChannel, Patient
 from patients.services import EDITABLE_FIELDS
 
 
@@ -14,6 +14,13 @@ class PatientForm(forms.ModelForm):
         required=False,
         label="May receive documents (plan PDFs) by ordinary email",
         help_text="Ordinary email is not encrypted. Ask the patient and record their answer.",
+    )
+    # Typed formats are longer than the stored E.164 form, so the field is wider than the column.
+    phone = forms.CharField(
+        max_length=40,
+        required=False,
+        help_text="Any format, e.g. (312) 555-0100; +country code if abroad.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     confirm_not_duplicate = forms.BooleanField(
         required=False, label="This is a different person: save anyway"
@@ -41,8 +48,6 @@ class PatientForm(forms.ModelForm):
         super().__init__(data, initial=initial)
         self.fields["birth_date"].required = True
         self.fields["birth_date"].input_formats = ["%Y-%m-%d", "%m/%d/%Y"]
-        self.fields["phone"].help_text = "Any format, e.g. (312) 555-0100; +country code if abroad."
-        self.fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
 
     def offer_duplicate_confirmation(self, offer: bool) -> None:
         """The "different person" box only makes sense next to a duplicate warning."""
@@ -71,6 +76,8 @@ class PatientForm(forms.ModelForm):
         birth_date = self.cleaned_data["birth_date"]
         if birth_date and birth_date > timezone.localdate():
             raise forms.ValidationError("The birth date cannot be in the future.")
+        if birth_date and birth_date.year < 1900:
+            raise forms.ValidationError("Check the year: it is before 1900.")
         return birth_date
 
     def clean(self):
@@ -79,6 +86,11 @@ class PatientForm(forms.ModelForm):
             self.add_error("email", "Add an email address to record email consent.")
         if cleaned.get("sms_consent") and not cleaned.get("phone"):
             self.add_error("phone", "Add a mobile number to record text-message consent.")
+        preferred = cleaned.get("preferred_contact")
+        if preferred == ContactChannel.SMS and not cleaned.get("sms_consent"):
+            self.add_error("preferred_contact", "Texts need the patient's consent to texts.")
+        if preferred == ContactChannel.EMAIL and not cleaned.get("email_consent"):
+            self.add_error("preferred_contact", "Email needs the patient's consent to email.")
         if cleaned.get("unencrypted_email_consent") and not cleaned.get("email_consent"):
             self.add_error(
                 "unencrypted_email_consent", "Documents by email also need consent to email."

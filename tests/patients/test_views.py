@@ -19,7 +19,7 @@ def _form(**overrides) -> dict:
         "birth_date": "04/02/1990",
         "email": "Ana.Lopez@Example.net ",
         "phone": "(312) 555-0100",
-        "preferred_contact": "sms",
+        "preferred_contact": "phone",
         "best_time": "evening",
     }
     data.update(overrides)
@@ -61,7 +61,10 @@ def _reload(patient: Patient) -> Patient:
 
 def test_create_normalizes_the_phone_and_opens_the_new_record(client_for, erin, practice):
     client = client_for(erin)
-    response = client.post(reverse("patients:create", args=[practice.slug]), _form())
+    response = client.post(
+        reverse("patients:create", args=[practice.slug]),
+        _form(preferred_contact="sms", sms_consent="on"),
+    )
 
     [ana] = _patients(practice)
     assert response.status_code == 302
@@ -288,6 +291,37 @@ def test_sms_consent_needs_a_phone_number(client_for, alice, practice):
     assert response.status_code == 422
     assert "Add a mobile number to record text-message consent." in response.content.decode()
     assert _patients(practice) == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "message"),
+    [
+        ("sms", "Texts need the patient&#x27;s consent to texts."),
+        ("email", "Email needs the patient&#x27;s consent to email."),
+    ],
+)
+def test_a_preferred_channel_needs_its_consent(client_for, alice, practice, channel, message):
+    response = client_for(alice).post(
+        reverse("patients:create", args=[practice.slug]), _form(preferred_contact=channel)
+    )
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert _patients(practice) == []
+
+
+def test_a_birth_year_before_1900_is_refused(client_for, alice, practice):
+    response = client_for(alice).post(
+        reverse("patients:create", args=[practice.slug]), _form(birth_date="0001-01-01")
+    )
+    assert response.status_code == 422
+    assert "before 1900" in response.content.decode()
+
+
+def test_a_long_international_phone_is_accepted(client_for, alice, practice):
+    client_for(alice).post(
+        reverse("patients:create", args=[practice.slug]), _form(phone="+44 (0) 20 7946 0958  ")
+    )
+    assert [p.phone for p in _patients(practice)] == ["+442079460958"]
 
 
 # Archiving

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from coordinator.models import Practice, User
+from coordinator.phones import normalize_phone
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -47,7 +48,9 @@ class TokenForm(forms.Form):
 
 class PracticeSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(
-        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+        choices=[
+            (tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"
+        ]
     )
 
     class Meta:
@@ -55,3 +58,12 @@ class PracticeSettingsForm(forms.ModelForm):
         fields = ["name", "phone", "email", "address", "timezone", "mfa_for_all_staff"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         labels = {"mfa_for_all_staff": "Require an authenticator app for all staff"}
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"].strip()
+        if not raw:
+            return ""
+        try:
+            return normalize_phone(raw)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None

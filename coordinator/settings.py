@@ -207,7 +207,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# A few short sweeps; scheduled work itself lives in database rows. Each expires before the next.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-expired-sign-in-data": {
+        "task": "coordinator.tasks.sweep_expired_sign_in_data",
+        "schedule": 60 * 60,
+        "options": {"expires": 30 * 60},
+    },
+}
 
 # Security headers
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -49,8 +49,11 @@ help:
 	@echo "make bench         every benchmarks/*.py against PostgreSQL and Redis"
 	@echo "make clean         caches and build output (distclean: also .venv)"
 
+# A failed venv (Debian without python3-venv) must not leave a half-made .venv that make trusts.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not create $(VENV). On Debian/Ubuntu run: apt-get install -y python3-venv" >&2; \
+	  exit 1; }
 
 # uv installs in seconds where pip takes half a minute; pip remains the fallback.
 $(DEPS_STAMP): pyproject.toml | $(PY)

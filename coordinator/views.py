@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from coordinator import services
+from coordinator.audit import audit_record
 from coordinator.forms import PracticeSettingsForm
 from coordinator.models import AuditEvent, Membership
 from coordinator.permissions import practice_view
@@ -27,9 +28,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "coordinator/home.html", {"memberships": memberships})
 
 
-@practice_view(Capability.PATIENTS_VIEW)
+@practice_view(Capability.PLANS_VIEW)
 def practice_home(request: HttpRequest) -> HttpResponse:
-    return redirect("patients:list", request.practice.slug)
+    return redirect("overview:home", request.practice.slug)
 
 
 @practice_view(Capability.PRACTICE_SETTINGS)
@@ -52,6 +53,8 @@ def _initial(practice) -> dict:
 
 @practice_view(Capability.AUDIT_VIEW)
 def practice_audit(request: HttpRequest) -> HttpResponse:
+    # The log names patients, so reading it is itself on record.
+    audit_record(action="practice.audit_viewed", request=request)
     events = AuditEvent.objects.filter(practice=request.practice).select_related("actor")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     patient_ids = {event.patient_id for event in page if event.patient_id}

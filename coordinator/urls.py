@@ -7,6 +7,9 @@ from coordinator import views
 practice_patterns = [
     path("", views.practice_home, name="practice_home"),
     path("patients/", include("patients.urls")),
+    path("plans/", include("plans.urls.builder")),
+    path("", include("plans.urls.overview")),
+    path("catalog/", include("plans.urls.catalog")),
     path("settings/", views.practice_settings, name="practice_settings"),
     path("audit/", views.practice_audit, name="practice_audit"),
 ]

@@ -9,16 +9,22 @@ expectations per actor.
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from coordinator.roles import ROLE_CAPABILITIES, Capability, Role
 from patients.models import Patient
+from plans import services as plan_services
+from plans.models import ProcedureCode
 from tests.conftest import sign_in
+from tests.factories import MembershipFactory, UserFactory
 
 LOGIN = "/accounts/login/"
 STAFF = {
@@ -120,6 +126,169 @@ def _everyone(result: tuple[int, str]) -> dict[str, tuple[int, str]]:
     return {"anonymous": result, "signed_in": result}
 
 
+# Procedure catalog: a code to edit, and what managers post.
+def _catalog_code(ctx) -> dict:
+    with scopes_disabled():
+        code, _ = ProcedureCode.objects.get_or_create(
+            practice=ctx.practice,
+            code="D2740",
+            defaults={"category": "crowns", "description": "Crown", "fee": "1250.00"},
+        )
+    return {"practice_slug": ctx.practice.slug, "code_id": code.pk}
+
+
+def _new_catalog_code(ctx) -> dict:
+    return {"code": "D2950", "description": "Core build-up", "fee": "310.00", "minutes": "30"}
+
+
+def _edited_catalog_code(ctx) -> dict:
+    return {
+        "description": "Porcelain crown",
+        "fee": "1300.00",
+        "minutes": "90",
+        "category": "crowns",
+        "site": "tooth",
+        "is_active": "on",
+    }
+
+
+def _catalog_file(ctx) -> dict:
+    content = b"code,description,fee\nD0120,Check-up exam,65.00\n"
+    return {"file": SimpleUploadedFile("codes.csv", content, content_type="text/csv")}
+
+
+# Plan page (builder): one plan per test, made on first use, with a procedure to act on, a
+# second option and a second (empty) phase, and the dentist who diagnosed it.
+PLAN_EDITORS = frozenset({Role.COORDINATOR, Role.DENTIST, Role.OFFICE_MANAGER, Role.OWNER})
+PLAN_DECIDERS = frozenset({Role.COORDINATOR, Role.OFFICE_MANAGER, Role.OWNER})
+PLAN_PAGE = "/p/{practice}/plans/"
+
+
+def _builder(ctx) -> SimpleNamespace:
+    if not hasattr(ctx, "builder"):
+        dentist = UserFactory(email="dr.matrix@smile.example", name="Dr Matrix")
+        MembershipFactory(user=dentist, practice=ctx.practice, role="dentist")
+        request = RequestFactory().post("/")
+        request.user = dentist
+        with scopes_disabled():
+            code, _ = ProcedureCode.objects.get_or_create(
+                practice=ctx.practice,
+                code="D3330",
+                defaults={
+                    "category": "endodontics",
+                    "description": "Root canal on a molar",
+                    "fee": Decimal("1150.00"),
+                    "site": "tooth",
+                },
+            )
+            plan = plan_services.plan_create(
+                practice=ctx.practice, patient=ctx.patient, dentist=dentist, request=request
+            )
+            option = plan.options.get()
+            phase = option.phases.get()
+            procedure = plan_services.procedure_add(
+                option=option,
+                phase=phase,
+                code=code,
+                tooth="3",
+                request=request,
+                expected_version=plan.version,
+            )
+            plan.refresh_from_db()
+            other = plan_services.option_add(
+                plan=plan, request=request, expected_version=plan.version, name="Alternative"
+            )
+            plan.refresh_from_db()
+            empty_phase = plan_services.phase_add(
+                option=option, request=request, expected_version=plan.version
+            )
+            plan.refresh_from_db()
+        ctx.builder = SimpleNamespace(
+            dentist=dentist,
+            plan=plan,
+            option=option,
+            other=other,
+            phase=phase,
+            empty_phase=empty_phase,
+            procedure=procedure,
+            request=request,
+        )
+    return ctx.builder
+
+
+# Overview: a presentation of the plan page's plan.
+def _presentation(ctx) -> dict:
+    built = _builder(ctx)
+    with scopes_disabled():
+        presentation = plan_services.plan_present(
+            plan=built.plan,
+            request=built.request,
+            expected_version=None,
+            presented_by=built.dentist,
+            mode="in_person",
+        )
+    return {**_plan(ctx), "presentation_id": presentation.pk}
+
+
+def _plan_for_patient(ctx) -> dict:
+    _builder(ctx)
+    return {"practice_slug": ctx.practice.slug, "patient_id": ctx.patient.pk}
+
+
+def _plan(ctx) -> dict:
+    return {"practice_slug": ctx.practice.slug, "plan_id": _builder(ctx).plan.pk}
+
+
+def _closed_plan(ctx) -> dict:
+    built = _builder(ctx)
+    with scopes_disabled():
+        plan_services.plan_close(plan=built.plan, request=built.request, reason="abandoned")
+    return _plan(ctx)
+
+
+def _plan_option(ctx) -> dict:
+    return {**_plan(ctx), "option_id": _builder(ctx).other.pk}
+
+
+def _plan_first_option(ctx) -> dict:
+    return {**_plan(ctx), "option_id": _builder(ctx).option.pk}
+
+
+def _plan_phase(ctx) -> dict:
+    return {**_plan(ctx), "phase_id": _builder(ctx).empty_phase.pk}
+
+
+def _plan_procedure(ctx) -> dict:
+    return {**_plan(ctx), "procedure_id": _builder(ctx).procedure.pk}
+
+
+def _version(ctx, **data) -> dict:
+    return {"version": str(_builder(ctx).plan.version), **data}
+
+
+def _new_plan(ctx) -> dict:
+    return {"title": "Upper right", "dentist": str(_builder(ctx).dentist.pk)}
+
+
+def _new_plan_update(ctx) -> dict:
+    return _version(ctx, **_new_plan(ctx))
+
+
+def _completion(ctx) -> dict:
+    with timezone.override(ctx.practice.tzinfo):
+        today = timezone.localdate()
+    return {"completed_on": today.isoformat(), "dentist": str(_builder(ctx).dentist.pk)}
+
+
+def _new_procedure(ctx) -> dict:
+    return _version(ctx, code_query="D3330", tooth="14", phase=str(_builder(ctx).phase.pk))
+
+
+def _edited_procedure(ctx) -> dict:
+    built = _builder(ctx)
+    return _version(ctx, phase=str(built.phase.pk), tooth="2", fee="1150.00")
+
+
 PATIENT_DETAIL = "/p/{practice}/patients/{patient}/"
 
 REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
@@ -163,9 +332,7 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
     ),
     "password_reset_complete": AccountRoute(_no_kwargs, {"GET": _everyone((200, ""))}),
     # Practice pages.
-    "practice_home": PracticeRoute(
-        _practice, EVERY_ROLE, {"GET": (302, "/p/{practice}/patients/")}
-    ),
+    "practice_home": PracticeRoute(_practice, EVERY_ROLE, {"GET": (302, "/p/{practice}/home/")}),
     "practice_settings": PracticeRoute(
         _practice,
         MANAGERS,
@@ -195,6 +362,155 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
         _patient, EDITORS, {"POST": (302, PATIENT_DETAIL)}, refused=("GET",)
     ),
     "patients:access_history": PracticeRoute(_patient, MANAGERS, {"GET": (200, "")}),
+    # Procedure catalog
+    "catalog:list": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
+    "catalog:create": PracticeRoute(
+        _practice,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/catalog/")},
+        data=_new_catalog_code,
+    ),
+    "catalog:edit": PracticeRoute(
+        _catalog_code,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/catalog/")},
+        data=_edited_catalog_code,
+    ),
+    "catalog:fee": PracticeRoute(
+        _catalog_code,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/catalog/")},
+        data=lambda ctx: {"fee": "1299.00"},
+    ),
+    "catalog:import": PracticeRoute(
+        _practice,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/catalog/import/preview/")},
+        data=_catalog_file,
+    ),
+    # Without an open import (no token in this session): back to the upload page.
+    "catalog:import_preview": PracticeRoute(
+        _practice,
+        MANAGERS,
+        {
+            "GET": (302, "/p/{practice}/catalog/import/"),
+            "POST": (302, "/p/{practice}/catalog/import/"),
+        },
+    ),
+    # Plan page (builder)
+    "plans:create": PracticeRoute(
+        _plan_for_patient,
+        PLAN_EDITORS,
+        {"GET": (200, ""), "POST": (302, PLAN_PAGE)},
+        data=_new_plan,
+    ),
+    "plans:code_search": PracticeRoute(_practice, PLAN_EDITORS, {"GET": (200, "")}),
+    "plans:detail": PracticeRoute(_plan, EVERY_ROLE, {"GET": (200, "")}),
+    "plans:update": PracticeRoute(
+        _plan, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_new_plan_update, refused=("GET",)
+    ),
+    "plans:diagnose": PracticeRoute(
+        _plan, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
+    ),
+    "plans:close": PracticeRoute(
+        _plan,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: {"reason": "abandoned"},
+        refused=("GET",),
+    ),
+    "plans:reopen": PracticeRoute(
+        _closed_plan, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, refused=("GET",)
+    ),
+    "plans:present": PracticeRoute(
+        _plan,
+        PLAN_DECIDERS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, mode="in_person"),
+        refused=("GET",),
+    ),
+    "plans:option_add": PracticeRoute(
+        _plan,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, name="Partial denture"),
+        refused=("GET",),
+    ),
+    "plans:option_rename": PracticeRoute(
+        _plan_option,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, name="Bridge"),
+        refused=("GET",),
+    ),
+    "plans:option_recommend": PracticeRoute(
+        _plan_option, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
+    ),
+    "plans:option_move": PracticeRoute(
+        _plan_option,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, direction="left"),
+        refused=("GET",),
+    ),
+    "plans:option_remove": PracticeRoute(
+        _plan_option, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
+    ),
+    "plans:option_accept": PracticeRoute(
+        _plan_first_option, PLAN_DECIDERS, {"POST": (302, PLAN_PAGE)}, refused=("GET",)
+    ),
+    "plans:phase_add": PracticeRoute(
+        _plan_first_option,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=_version,
+        refused=("GET",),
+    ),
+    "plans:procedure_add": PracticeRoute(
+        _plan_first_option,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=_new_procedure,
+        refused=("GET",),
+    ),
+    "plans:phase_rename": PracticeRoute(
+        _plan_phase,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, name="Second visit"),
+        refused=("GET",),
+    ),
+    "plans:phase_remove": PracticeRoute(
+        _plan_phase, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
+    ),
+    "plans:procedure_edit": PracticeRoute(
+        _plan_procedure,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=_edited_procedure,
+        refused=("GET",),
+    ),
+    "plans:procedure_remove": PracticeRoute(
+        _plan_procedure, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
+    ),
+    "plans:procedure_decide": PracticeRoute(
+        _plan_procedure,
+        PLAN_DECIDERS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: {"kind": "accepted"},
+        refused=("GET",),
+    ),
+    "plans:procedure_complete": PracticeRoute(
+        _plan_procedure,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=_completion,
+        refused=("GET",),
+    ),
+    # Overview: home, plans, presentations
+    "overview:home": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
+    "overview:plans": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
+    "overview:presentation": PracticeRoute(_presentation, EVERY_ROLE, {"GET": (200, "")}),
 }
 
 
@@ -276,3 +592,16 @@ def test_create_by_an_allowed_role_saves_the_patient(client_for, erin, practice)
         nora = Patient.objects.get(practice=practice, last_name="Newcomer")
     assert nora.birth_date == datetime.date(1990, 4, 2)
     assert response["Location"] == reverse("patients:detail", args=[practice.slug, nora.pk])
+
+
+def test_plan_page_roles_match_the_documented_capabilities():
+    """The plan page's role sets spell out roles.py: a change there must show up here."""
+
+    def roles_with(capability):
+        return frozenset(role for role, caps in ROLE_CAPABILITIES.items() if capability in caps)
+
+    assert roles_with(Capability.PLANS_VIEW) == EVERY_ROLE
+    assert roles_with(Capability.PLANS_EDIT) == PLAN_EDITORS
+    assert roles_with(Capability.PLANS_COMPLETE) == PLAN_EDITORS
+    assert roles_with(Capability.PLANS_PRESENT) == PLAN_DECIDERS
+    assert roles_with(Capability.PLANS_DECIDE) == PLAN_DECIDERS

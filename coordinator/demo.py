@@ -1,8 +1,10 @@
 """Demo data: one organization with two locations, built as import documents and loaded through
 the same import code as real practices. Development only: it sets known passwords.
 
-The documents are deterministic (a seeded random generator), so loading them again changes
-nothing. Sign-in details are in docs/import-format.md ("Demo data").
+The documents are deterministic (seeded random generators) for a given day: loading them again
+the same day changes nothing. The treatment history (coordinator/demo_history.py) is the year
+before the day of loading, so the dashboards look alive; a later day adds what has happened
+since. Sign-in details are in docs/import-format.md ("Demo data").
 """
 
 import random
@@ -10,15 +12,16 @@ import time
 import unicodedata
 from base64 import b32decode
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from coordinator import importing
+from coordinator import demo_history, importing
 from coordinator.audit import audit_record
 from coordinator.models import Membership, User
 from coordinator.roles import Role
@@ -75,9 +78,19 @@ STAFF = [
         "alicia",
         {"lakeside-downtown": Role.COORDINATOR, "lakeside-northgate": Role.COORDINATOR},
     ),
-    ("jreyes", "Jordan Reyes", "jordan", {"lakeside-northgate": Role.COORDINATOR}),
+    (
+        "jreyes",
+        "Jordan Reyes",
+        "jordan",
+        {"lakeside-downtown": Role.COORDINATOR, "lakeside-northgate": Role.COORDINATOR},
+    ),
     ("dr-adeyemi", "Samuel Adeyemi, DDS", "dr.adeyemi", {"lakeside-downtown": Role.DENTIST}),
-    ("dr-chen", "Emily Chen, DMD", "dr.chen", {"lakeside-northgate": Role.DENTIST}),
+    (
+        "dr-chen",
+        "Emily Chen, DMD",
+        "dr.chen",
+        {"lakeside-downtown": Role.DENTIST, "lakeside-northgate": Role.DENTIST},
+    ),
     ("tnguyen", "Tina Nguyen", "tina", {"lakeside-downtown": Role.FRONT_DESK}),
 ]
 
@@ -102,6 +115,8 @@ CATALOG = [
     ("D4341", "Deep cleaning under the gums, a quarter of the mouth", "265.00", 60),
     ("D4910", "Gum care cleaning after a deep cleaning", "150.00", 60),
     ("D5110", "Full removable denture for the upper teeth", "1850.00", 60),
+    ("D5213", "Removable partial denture for the upper teeth, metal frame", "1650.00", 60),
+    ("D5214", "Removable partial denture for the lower teeth, metal frame", "1650.00", 60),
     ("D6010", "Implant post placed in the jaw", "2100.00", 90),
     ("D6058", "Porcelain crown on an implant", "1450.00", 60),
     ("D6240", "Replacement tooth held by a bridge", "1150.00", 90),
@@ -142,15 +157,22 @@ BIRTH_YEARS = {"child": (2011, 2021), "adult": (1962, 2005), "senior": (1936, 19
 EMAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 
 
-def documents() -> list[dict]:
-    """The two locations' import documents, the same on every call."""
+def documents(today: date | None = None) -> list[dict]:
+    """The two locations' import documents with their history up to the day before `today`
+    (default: today where the practice is); the same on every call for the same day."""
     rng = random.Random(SEED)
-    return [_document(location, rng) for location in LOCATIONS]
+    return [_document(location, rng, today) for location in LOCATIONS]
 
 
-def _document(location: dict, rng: random.Random) -> dict:
+def _document(location: dict, rng: random.Random, today: date | None) -> dict:
     slug = location["slug"]
     markup = Decimal(1) if slug == "lakeside-downtown" else NORTHGATE_MARKUP
+    fees = {
+        code: f"{(Decimal(fee) * markup).quantize(Decimal(1))}.00" for code, _d, fee, _m in CATALOG
+    }
+    patients = _patients(location, rng)
+    today = today or datetime.now(ZoneInfo(location["timezone"])).date()
+    treatment = demo_history.history(location, patients, fees, today, SEED)
     return {
         "format": importing.FORMAT,
         "practice": {
@@ -168,15 +190,14 @@ def _document(location: dict, rng: random.Random) -> dict:
             if slug in roles
         ],
         "procedure_codes": [
-            {
-                "code": code,
-                "description": description,
-                "fee": f"{(Decimal(fee) * markup).quantize(Decimal(1))}.00",
-                "minutes": minutes,
-            }
-            for code, description, fee, minutes in CATALOG
+            {"code": code, "description": description, "fee": fees[code], "minutes": minutes}
+            for code, description, _fee, minutes in CATALOG
         ],
-        "patients": _patients(location, rng),
+        "patients": patients,
+        "plans": treatment.plans,
+        "presentations": treatment.presentations,
+        "decisions": treatment.decisions,
+        "completed": treatment.completed,
     }
 
 
@@ -251,11 +272,11 @@ class DemoLoad:
 
 
 @transaction.atomic
-def load() -> DemoLoad:
+def load(today: date | None = None) -> DemoLoad:
     """Import the demo documents, then give every demo user the demo password and, where a
     second factor is required, an authenticator with the demo secret."""
     outcome = DemoLoad()
-    for document in documents():
+    for document in documents(today):
         plan, problems = importing.validate(document)
         if problems:
             raise ValueError("The demo data does not import: " + "; ".join(map(str, problems)))

@@ -1,7 +1,9 @@
 """load_demo: the Lakeside Dental demo through the practice import, safe to run every time."""
 
+import datetime
 import io
 import re
+from collections import Counter
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +16,14 @@ from coordinator import demo, importing
 from coordinator.models import AuditEvent, Membership, Organization, Practice, User
 from coordinator.roles import Role
 from patients.models import Patient
-from plans.models import ProcedureCode
+from plans.models import (
+    CompletedProcedure,
+    Decision,
+    PlannedProcedure,
+    Presentation,
+    ProcedureCode,
+    TreatmentPlan,
+)
 
 DEMO_EMAILS = [f"{local}@{demo.DOMAIN}" for _ref, _name, local, _roles in demo.STAFF]
 
@@ -56,7 +65,7 @@ def test_the_demo_is_one_organization_with_two_locations_and_sixty_patients(db, 
     assert locations["lakeside-downtown"].timezone == "America/Chicago"
     with scopes_disabled():
         patients = list(Patient.objects.select_related("practice"))
-        assert ProcedureCode.objects.filter(practice__slug="lakeside-northgate").count() == 24
+        assert ProcedureCode.objects.filter(practice__slug="lakeside-northgate").count() == 26
     by_location = {slug: [p for p in patients if p.practice.slug == slug] for slug in locations}
     assert (len(by_location["lakeside-downtown"]), len(by_location["lakeside-northgate"])) == (
         36,
@@ -149,3 +158,89 @@ def test_loading_the_demo_again_brings_back_a_deactivated_demo_login(db, debug):
     assert "1 updated" in load_demo().splitlines()[0]
 
     assert User.objects.get(email=f"tina@{demo.DOMAIN}").is_active
+
+
+def test_the_demo_has_a_year_of_treatment_history_ending_yesterday(db, debug):
+    today = datetime.date(2026, 11, 27)
+    demo.load(today)
+
+    with scopes_disabled():
+        plans = list(TreatmentPlan.objects.select_related("practice", "dentist"))
+        presentations = list(Presentation.objects.select_related("presented_by"))
+        decisions = list(Decision.objects.all())
+        completions = list(CompletedProcedure.objects.all())
+        procedures = list(PlannedProcedure.objects.select_related("procedure_code", "option"))
+    assert 150 <= len(plans) <= 250
+    zone = datetime.timezone(datetime.timedelta(hours=-6))
+    diagnosed = [plan.diagnosed_at.astimezone(zone).date() for plan in plans]
+    assert min(diagnosed) >= today - datetime.timedelta(days=365)
+    latest = max(
+        [presentation.at for presentation in presentations] + [d.at for d in decisions]
+    ).astimezone(zone)
+    assert latest.date() < today
+    assert max(c.completed_on for c in completions) < today
+    # Patients have several plans over time.
+    assert Counter(plan.patient_id for plan in plans).most_common(1)[0][1] >= 3
+    # Alternatives in some plans (implant, bridge, partial denture).
+    with_alternatives = {p.option.plan_id for p in procedures if not p.option.recommended}
+    assert 0.08 <= len(with_alternatives) / len(plans) <= 0.25
+    statuses = Counter(plan.status for plan in plans)
+    for status in ("diagnosed", "presented", "accepted", "declined", "completed"):
+        assert statuses[status] >= 3, statuses
+    assert {p.presented_by.email.split("@")[0] for p in presentations} == {"alicia", "jordan"}
+    assert {p.dentist.email.split("@")[0] for p in plans} == {"dr.adeyemi", "dr.chen"}
+    reasons = Counter(d.reason for d in decisions if d.kind == "declined")
+    assert reasons.most_common(1)[0][0] == "cost"
+    assert any(d.kind == "deferred" and d.reason == "waiting_for_benefits" for d in decisions)
+    # Some work outside any plan (checkups, cleanings); some done without a recorded yes.
+    assert sum(c.planned_id is None for c in completions) > 100
+    decided = {d.procedure_id for d in decisions if d.kind == "accepted"}
+    assert any(c.planned_id and c.planned_id not in decided for c in completions)
+
+
+def test_acceptance_differs_by_coordinator_and_category(db, debug):
+    demo.load(datetime.date(2026, 11, 27))
+
+    with scopes_disabled():
+        first_presenter = {}
+        for presentation in Presentation.objects.select_related("presented_by").order_by("at"):
+            first_presenter.setdefault(presentation.plan_id, presentation.presented_by.email)
+        procedures = list(
+            PlannedProcedure.objects.select_related("procedure_code", "option").filter(
+                option__recommended=True
+            )
+        )
+    shown, taken = Counter(), Counter()
+    for procedure in procedures:
+        if procedure.option.plan_id not in first_presenter:
+            continue
+        keys = [first_presenter[procedure.option.plan_id], procedure.procedure_code.category]
+        for key in keys:
+            shown[key] += procedure.fee
+            taken[key] += procedure.fee * (procedure.status in ("accepted", "completed"))
+    rate = {key: float(taken[key] / shown[key]) for key in shown}
+    assert rate[f"alicia@{demo.DOMAIN}"] > rate[f"jordan@{demo.DOMAIN}"] + 0.05
+    assert rate["preventive"] > rate["implants"] + 0.2
+
+
+def test_a_later_day_adds_what_happened_since_and_keeps_what_was_there(db, debug):
+    demo.load(datetime.date(2026, 11, 20))
+    with scopes_disabled():
+        before = {
+            "decisions": set(Decision.objects.values_list("procedure__ref", "kind", "at")),
+            "presentations": set(Presentation.objects.values_list("ref", "at", "mode")),
+            "completed": set(CompletedProcedure.objects.values_list("planned__ref", "ref")),
+        }
+
+    outcome = demo.load(datetime.date(2026, 11, 27))
+
+    assert outcome.created > 0
+    with scopes_disabled():
+        after = {
+            "decisions": set(Decision.objects.values_list("procedure__ref", "kind", "at")),
+            "presentations": set(Presentation.objects.values_list("ref", "at", "mode")),
+            "completed": set(CompletedProcedure.objects.values_list("planned__ref", "ref")),
+        }
+    for key in before:
+        assert before[key] < after[key], key
+    assert demo.load(datetime.date(2026, 11, 27)).created == 0

@@ -53,7 +53,10 @@ DOCUMENT = {
         {"ref": "pt-2", "first_name": "Leo", "last_name": "Park"},
     ],
 }
-SUMMARY = "imported smile-dental: 2 staff, 2 procedure codes, 2 patients"
+SUMMARY = (
+    "imported smile-dental: 2 staff, 2 procedure codes, 2 patients, 0 plans, 0 presentations, "
+    "0 decisions, 0 completed procedures"
+)
 
 
 @dataclass
@@ -144,7 +147,15 @@ def test_import_writes_a_summary_event_and_one_event_per_patient(db):
     for event in events:
         by_action.setdefault(event.action, []).append(event)
     (summary,) = by_action["practice.imported"]
-    assert summary.detail["records"] == {"staff": 2, "procedure_codes": 2, "patients": 2}
+    assert summary.detail["records"] == {
+        "staff": 2,
+        "procedure_codes": 2,
+        "patients": 2,
+        "plans": 0,
+        "presentations": 0,
+        "decisions": 0,
+        "completed_procedures": 0,
+    }
     assert summary.detail["created"] == {
         "practice": 1,
         "staff": 2,
@@ -376,7 +387,7 @@ def test_dry_run_validates_prints_the_summary_and_writes_nothing(db):
     assert outcome.code == 0
     assert outcome.stdout == (
         "dry run, nothing written: would import smile-dental: 2 staff, 2 procedure codes, "
-        "2 patients\n"
+        "2 patients, 0 plans, 0 presentations, 0 decisions, 0 completed procedures\n"
     )
     assert row_counts() == dict.fromkeys(row_counts(), 0)
 
@@ -510,11 +521,7 @@ ERRORS = [
         'format: "coordinator-practice/2" is not supported (expected "coordinator-practice/1")',
     ),
     ("format", DELETE, 'format: required ("coordinator-practice/1")'),
-    ("plans", [{"ref": "tp-1"}], "plans: importing plans is not supported yet"),
-    ("presentations", [{}], "presentations: importing presentations is not supported yet"),
-    ("decisions", [{}], "decisions: importing decisions is not supported yet"),
     ("follow_ups", [{}], "follow_ups: importing follow-ups is not supported yet"),
-    ("completed", [{}], "completed: importing completed procedures is not supported yet"),
 ]
 
 
@@ -577,13 +584,13 @@ def test_every_problem_in_the_file_is_reported_at_once(db):
     doc["procedure_codes"][1]["fee"] = "free"
     doc["patients"][0]["phone"] = "555"
     doc["patients"][1]["email"] = "leo@"
-    doc["plans"] = [{}]
+    doc["follow_ups"] = [{}]
 
     outcome = run_import(doc)
 
     assert outcome.code == 2
     assert [line.split(":")[0] for line in outcome.errors] == [
-        "plans",
+        "follow_ups",
         "staff[0].role",
         "procedure_codes[1].fee",
         "patients[0].phone",

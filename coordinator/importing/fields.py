@@ -19,8 +19,14 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from coordinator.phones import normalize_phone
+from plans.catalog import category_for_code
 
 MONEY = re.compile(r"^\d{1,10}\.\d{2}$")
+# ISO 8601 date and time to the minute, optional seconds and fraction, optional offset.
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Where the file was written it may already be tomorrow: a day of slack before "in the future".
+SLACK = datetime.timedelta(days=1)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 
@@ -86,6 +92,27 @@ def read_record(value: Any, path: str, spec: Spec, problems: list[Problem]) -> d
         except Invalid as error:
             problems.append(Problem(key_path, str(error)))
     return cleaned
+
+
+def read_records(records: list, section: str, spec: Spec, problems: list[Problem]):
+    """(path, cleaned record) of each valid record; problems of the others are recorded."""
+    valid = []
+    for index, record in enumerate(records):
+        path = f"{section}[{index}]"
+        before = len(problems)
+        cleaned = read_record(record, path, spec, problems)
+        if cleaned is not None and len(problems) == before:
+            valid.append((path, cleaned))
+    return valid
+
+
+def raw_values(records: list, section: str, key: str) -> list[tuple[str, Any]]:
+    """(path, value) of `key` in every record that has it as text, for duplicate checks."""
+    return [
+        (f"{section}[{index}]", record[key])
+        for index, record in enumerate(records)
+        if isinstance(record, dict) and isinstance(record.get(key), str)
+    ]
 
 
 def read_list(document: dict, key: str, problems: list[Problem]) -> list:
@@ -215,11 +242,20 @@ def birth_date(value: Any) -> datetime.date | None:
     except ValueError:
         raise Invalid(f'{quoted(value)} is not a date (YYYY-MM-DD, e.g. "1979-04-02")') from None
     # A day of slack: where the file was written it may already be tomorrow.
-    if date > timezone.localdate() + datetime.timedelta(days=1):
+    if date > timezone.localdate() + SLACK:
         raise Invalid(f"{quoted(value)} is in the future")
     if date < EARLIEST_BIRTH_DATE:
         raise Invalid(f"{quoted(value)} is before 1900")
     return date
+
+
+def procedure_code(value: Any) -> str:
+    code = text(5)(value)
+    try:
+        category_for_code(code)
+    except ValueError as error:
+        raise Invalid(str(error).rstrip(".")) from None
+    return code
 
 
 def slug(value: Any) -> str:
@@ -237,3 +273,54 @@ def time_zone(value: Any) -> str:
     if cleaned not in zoneinfo.available_timezones():
         raise Invalid(f"{quoted(cleaned)} is not a time zone (e.g. America/Chicago)")
     return cleaned
+
+
+def records(value: Any) -> list:
+    """A non-empty list of nested records, read one by one by the section's reader."""
+    if not isinstance(value, list):
+        raise Invalid("must be a list ([...])")
+    if not value:
+        raise Invalid("must not be empty")
+    return value
+
+
+def moment(zone: datetime.tzinfo) -> Parser:
+    """An ISO 8601 time (`2026-01-05T09:10`, seconds and offset optional), as an aware UTC
+    datetime. Without an offset it is a wall-clock time in `zone` (the practice's): in the
+    hour skipped when clocks go forward it is read with the offset before the change, and in
+    the hour that repeats when they go back it is the first of the two."""
+
+    def parse(value: Any) -> datetime.datetime:
+        if not isinstance(value, str):
+            raise Invalid('must be a time as text, e.g. "2026-01-05T09:10"')
+        try:
+            if not MOMENT.match(value):
+                raise ValueError(value)
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(
+                f'{quoted(value)} is not a time (ISO 8601, e.g. "2026-01-05T09:10")'
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        parsed = parsed.astimezone(datetime.UTC)
+        if parsed > timezone.now() + SLACK:
+            raise Invalid(f"{quoted(value)} is in the future")
+        return parsed
+
+    return parse
+
+
+def day(value: Any) -> datetime.date:
+    """An ISO date (`2026-02-02`), not in the future."""
+    if not isinstance(value, str):
+        raise Invalid('must be a date as text, e.g. "2026-02-02"')
+    try:
+        if not DAY.match(value):
+            raise ValueError(value)
+        parsed = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f'{quoted(value)} is not a date (YYYY-MM-DD, e.g. "2026-02-02")') from None
+    if parsed > timezone.localdate() + SLACK:
+        raise Invalid(f"{quoted(value)} is in the future")
+    return parsed

@@ -1,10 +1,10 @@
 """Validating a whole practice document before anything is written.
 
 `validate(document)` reads every section, collects every problem (with its PATH) and returns an
-`ImportPlan` of clean values. It only reads the database, to catch conflicts with the staff the
-practice already has. A later section (plans, presentations, ...) adds a reader to `SECTIONS`
-and a field to `ImportPlan`; readers run in file order, so a plan can look up the patients read
-before it.
+`ImportPlan` of clean values. It only reads the database, to catch conflicts with what the
+practice already has and to resolve references to it. Each section has a reader in `SECTIONS`
+and a field in `ImportPlan`; readers run in the contract's order, so a plan can look up the
+patients read before it (the treatment sections are read in plan_sections.py).
 """
 
 from collections.abc import Callable
@@ -13,23 +13,37 @@ from decimal import Decimal
 from typing import Any
 
 from coordinator.importing import fields as f
+from coordinator.importing import plan_sections
 from coordinator.importing.fields import Field, Problem
+from coordinator.importing.plan_sections import (
+    CompletionData,
+    DecisionData,
+    Existing,
+    KnownPlan,
+    KnownProcedure,
+    PlanData,
+    PresentationData,
+)
 from coordinator.models import Membership, Practice, User
 from coordinator.roles import Role
 from patients.models import BestTime, ContactChannel
-from plans.catalog import category_for_code
 from plans.models import Category
 
 FORMAT = "coordinator-practice/1"
 
-# Sections of the contract that later issues implement: present and non-empty is an error.
-NOT_YET_SUPPORTED = {
-    "plans": "plans",
-    "presentations": "presentations",
-    "decisions": "decisions",
-    "follow_ups": "follow-ups",
-    "completed": "completed procedures",
-}
+# The contract's sections, in its order.
+SECTION_NAMES = (
+    "staff",
+    "procedure_codes",
+    "patients",
+    "plans",
+    "presentations",
+    "decisions",
+    "follow_ups",
+    "completed",
+)
+# Sections of the contract that a later issue implements: present and non-empty is an error.
+NOT_YET_SUPPORTED = {"follow_ups": "follow-ups"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,16 @@ class ImportPlan:
     staff: list[StaffData] = field(default_factory=list)
     procedure_codes: list[ProcedureCodeData] = field(default_factory=list)
     patients: list[PatientData] = field(default_factory=list)
+    plans: list[PlanData] = field(default_factory=list)
+    presentations: list[PresentationData] = field(default_factory=list)
+    decisions: list[DecisionData] = field(default_factory=list)
+    completed: list[CompletionData] = field(default_factory=list)
+    # Lookups of what the practice already has, filled while reading (refs the file mentions).
+    existing: Existing = field(default_factory=lambda: Existing(None))
+    known_plans: dict[str, KnownPlan] = field(default_factory=dict)
+    known_procedures: dict[str, KnownProcedure] = field(default_factory=dict)
+    # What each section of the file names, for references (plan_sections.refs_in).
+    refs: dict[str, set[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Records in the file, by section, in the words of the summary line."""
@@ -88,24 +112,20 @@ class ImportPlan:
             "staff": len(self.staff),
             "procedure codes": len(self.procedure_codes),
             "patients": len(self.patients),
+            "plans": len(self.plans),
+            "presentations": len(self.presentations),
+            "decisions": len(self.decisions),
+            "completed procedures": len(self.completed),
         }
 
     def summary(self) -> str:
-        """`smile-dental: 3 staff, 20 procedure codes, 120 patients` (records in the file)."""
+        """`smile-dental: 3 staff, 20 procedure codes, 120 patients, 95 plans, ...` (records
+        in the file)."""
         counts = []
         for words, n in self.counts().items():
             singular = words.removesuffix("s") if words != "staff" else words
             counts.append(f"{n} {singular if n == 1 else words}")
         return f"{self.practice.slug}: {', '.join(counts)}"
-
-
-def _procedure_code(value: Any) -> str:
-    code = f.text(5)(value)
-    try:
-        category_for_code(code)
-    except ValueError as error:
-        raise f.Invalid(str(error).rstrip(".")) from None
-    return code
 
 
 PRACTICE_SPEC: f.Spec = {
@@ -129,7 +149,7 @@ STAFF_SPEC: f.Spec = {
 }
 
 PROCEDURE_CODE_SPEC: f.Spec = {
-    "code": Field(_procedure_code, required=True),
+    "code": Field(f.procedure_code, required=True),
     "category": Field(f.choice(Category.values, "a category")),
     "description": Field(f.text(200), required=True),
     "fee": Field(f.money, required=True),
@@ -158,7 +178,7 @@ def validate(document: Any) -> tuple[ImportPlan | None, list[Problem]]:
     problems: list[Problem] = []
     if not isinstance(document, dict):
         return None, [Problem("document", "must be a JSON object ({...})")]
-    known = ["format", "practice", *SECTIONS, *NOT_YET_SUPPORTED]
+    known = ["format", "practice", *SECTION_NAMES]
     for key in document:
         if key not in known:
             problems.append(Problem(key, f"unknown section (expected {', '.join(known)})"))
@@ -179,35 +199,15 @@ def validate(document: Any) -> tuple[ImportPlan | None, list[Problem]]:
         problems.append(Problem("practice", "required"))
     else:
         practice = _read_practice(document["practice"], problems)
-    plan = ImportPlan(practice=practice)
+    plan = ImportPlan(practice=practice, refs=plan_sections.refs_in(document))
     if practice is not None:
         plan.existing_practice = Practice.objects.filter(slug=practice.slug).first()
+        plan.existing = Existing(plan.existing_practice)
     for key, read_section in SECTIONS.items():
         read_section(f.read_list(document, key, problems), plan, problems)
     if problems:
         return None, problems
     return plan, []
-
-
-def _read_records(records: list, section: str, spec: f.Spec, problems: list[Problem]):
-    """(path, cleaned record) of each valid record; problems of the others are recorded."""
-    valid = []
-    for index, record in enumerate(records):
-        path = f"{section}[{index}]"
-        before = len(problems)
-        cleaned = f.read_record(record, path, spec, problems)
-        if cleaned is not None and len(problems) == before:
-            valid.append((path, cleaned))
-    return valid
-
-
-def _raw_values(records: list, section: str, key: str) -> list[tuple[str, Any]]:
-    """(path, value) of `key` in every record that has it as text, for duplicate checks."""
-    return [
-        (f"{section}[{index}]", record[key])
-        for index, record in enumerate(records)
-        if isinstance(record, dict) and isinstance(record.get(key), str)
-    ]
 
 
 def _read_practice(value: Any, problems: list[Problem]) -> PracticeData | None:
@@ -226,13 +226,13 @@ def _read_practice(value: Any, problems: list[Problem]) -> PracticeData | None:
 
 
 def _read_staff(records: list, plan: ImportPlan, problems: list[Problem]) -> None:
-    for path, cleaned in _read_records(records, "staff", STAFF_SPEC, problems):
+    for path, cleaned in f.read_records(records, "staff", STAFF_SPEC, problems):
         cleaned["email"] = cleaned["email"].lower()
         plan.staff.append(StaffData(**cleaned))
         if plan.existing_practice is not None:
             _check_existing_staff(plan.existing_practice, plan.staff[-1], path, problems)
-    f.find_duplicates(_raw_values(records, "staff", "ref"), "ref", problems)
-    emails = [(path, value.strip()) for path, value in _raw_values(records, "staff", "email")]
+    f.find_duplicates(f.raw_values(records, "staff", "ref"), "ref", problems)
+    emails = [(path, value.strip()) for path, value in f.raw_values(records, "staff", "email")]
     f.find_duplicates(emails, "email", problems, case_sensitive=False)
 
 
@@ -265,7 +265,7 @@ def _check_existing_staff(
 
 
 def _read_procedure_codes(records: list, plan: ImportPlan, problems: list[Problem]) -> None:
-    for _path, cleaned in _read_records(records, "procedure_codes", PROCEDURE_CODE_SPEC, problems):
+    for _path, cleaned in f.read_records(records, "procedure_codes", PROCEDURE_CODE_SPEC, problems):
         plan.procedure_codes.append(
             ProcedureCodeData(
                 code=cleaned["code"],
@@ -275,14 +275,14 @@ def _read_procedure_codes(records: list, plan: ImportPlan, problems: list[Proble
                 minutes=cleaned.get("minutes"),
             )
         )
-    f.find_duplicates(_raw_values(records, "procedure_codes", "code"), "code", problems)
+    f.find_duplicates(f.raw_values(records, "procedure_codes", "code"), "code", problems)
 
 
 def _read_patients(records: list, plan: ImportPlan, problems: list[Problem]) -> None:
-    for _path, cleaned in _read_records(records, "patients", PATIENT_SPEC, problems):
+    for _path, cleaned in f.read_records(records, "patients", PATIENT_SPEC, problems):
         ref = cleaned.pop("ref")
         plan.patients.append(PatientData(ref=ref, values=cleaned))
-    f.find_duplicates(_raw_values(records, "patients", "ref"), "ref", problems)
+    f.find_duplicates(f.raw_values(records, "patients", "ref"), "ref", problems)
 
 
 # Sections in the order they are read: later ones may refer to records of earlier ones.
@@ -290,4 +290,8 @@ SECTIONS: dict[str, Callable[[list, ImportPlan, list[Problem]], None]] = {
     "staff": _read_staff,
     "procedure_codes": _read_procedure_codes,
     "patients": _read_patients,
+    "plans": plan_sections.read_plans,
+    "presentations": plan_sections.read_presentations,
+    "decisions": plan_sections.read_decisions,
+    "completed": plan_sections.read_completed,
 }

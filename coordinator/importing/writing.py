@@ -2,7 +2,7 @@
 
 Records are matched by their `ref` within the practice (procedure codes by code), so a second
 import of the same file writes no rows and no audit events. Audit events carry field names and
-counts, never values.
+counts, never values. The treatment sections are written by plan_writing.py.
 """
 
 from collections import Counter
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from coordinator.importing.plan_writing import write_treatment
 from coordinator.importing.validation import (
     ImportPlan,
     PatientData,
@@ -72,6 +73,7 @@ def apply(plan: ImportPlan, *, system_actor: str = SYSTEM_ACTOR) -> ImportResult
         _write_staff(practice, plan.staff, result, record)
         _write_procedure_codes(practice, plan.procedure_codes, result)
         _write_patients(practice, plan.patients, result, record)
+        write_treatment(practice, plan, result, record)
         if result.changed:
             summary = {
                 "records": {key.replace(" ", "_"): n for key, n in plan.counts().items()},

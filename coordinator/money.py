@@ -3,6 +3,9 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+# The largest fee of one procedure: far above any real one, and totals of many of them still
+# fit the 12-digit money columns.
+MAX_FEE = Decimal("99999.99")
 
 
 def to_cents(amount: Decimal | int | str) -> Decimal:

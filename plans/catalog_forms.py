@@ -2,6 +2,7 @@
 
 from django import forms
 
+from coordinator.money import MAX_FEE
 from plans.catalog import category_for_code
 from plans.catalog_import import (
     COLUMNS,
@@ -30,6 +31,7 @@ def fee_field() -> forms.DecimalField:
         max_digits=12,
         decimal_places=2,
         min_value=0,
+        max_value=MAX_FEE,
         label="Office fee ($)",
         error_messages=FEE_ERRORS,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),

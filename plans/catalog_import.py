@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from coordinator.money import MAX_FEE
 from plans.catalog import category_for_code
 from plans.models import Category
 
@@ -26,7 +27,6 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 DEFAULT_MINUTES = 30
 MAX_MINUTES = 600
 MAX_DESCRIPTION = 200
-MAX_FEE = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 
 # Digits 0-9 only (not other scripts' digits); thousands separators only where they belong.
 _AMOUNT = re.compile(r"^(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?$")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from coordinator.models import Practice, User
+from coordinator.money import MAX_FEE
 from plans import selectors
 from plans.models import (
     Area,
@@ -151,6 +152,7 @@ class ProcedureAddForm(SiteFieldsMixin, VersionForm):
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0"),
+        max_value=MAX_FEE,
         required=False,
         widget=forms.TextInput(
             attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "Catalog fee"}
@@ -224,6 +226,7 @@ class ProcedureEditForm(SiteFieldsMixin, VersionForm):
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0"),
+        max_value=MAX_FEE,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     fee_reason = forms.CharField(max_length=200, required=False, label="Why a different fee")

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from coordinator.audit import audit_record
 from coordinator.models import Practice, User
-from coordinator.money import to_cents
+from coordinator.money import MAX_FEE, to_cents
 from patients.models import Patient
 from plans.models import (
     CompletedProcedure,
@@ -34,6 +34,7 @@ from plans.models import (
     TreatmentPlan,
 )
 from plans.states import (
+    ACCEPTED_STATES,
     OptionState,
     TransitionNotAllowed,
     check_procedure_transition,
@@ -250,8 +251,8 @@ def _check_site(code: ProcedureCode, tooth: str, surfaces: str, area: str) -> No
 
 def _check_fee(code: ProcedureCode, fee: Decimal, fee_reason: str) -> Decimal:
     fee = to_cents(fee)
-    if fee < 0:
-        raise ValidationError({"fee": "A fee cannot be negative."})
+    if not 0 <= fee <= MAX_FEE:
+        raise ValidationError({"fee": f"A fee is between 0 and {MAX_FEE}."})
     if fee != code.fee and not fee_reason.strip():
         raise ValidationError(
             {"fee_reason": f"Say why the fee differs from the catalog's {code.fee}."}
@@ -311,6 +312,7 @@ def procedure_update(
     fee_reason: str,
 ) -> None:
     plan = _lock(procedure.option.plan, expected_version)
+    procedure.refresh_from_db()  # a decision may have landed since the editor loaded it
     if not is_editable(procedure.status):
         raise ValidationError("Scheduled or completed work cannot be changed.")
     if phase.option_id != procedure.option_id:
@@ -324,7 +326,7 @@ def procedure_update(
     procedure.area = area
     procedure.fee = fee
     procedure.fee_reason = fee_reason.strip() if fee != code.fee else ""
-    procedure.save()
+    procedure.save(update_fields=["phase", "tooth", "surfaces", "area", "fee", "fee_reason"])
     _bump(plan)
     _audit(request, "plan.procedure_changed", plan)
 
@@ -465,6 +467,18 @@ def plan_present(
 # --- Decisions and completed work ------------------------------------------------------------
 
 
+def _check_open(plan: TreatmentPlan) -> None:
+    if plan.closed_at is not None:
+        raise TransitionNotAllowed("This plan is closed: reopen it first.")
+
+
+def _mark_diagnosed(plan: TreatmentPlan, at: datetime) -> None:
+    """A decision or completed work on a draft means the dentist's diagnosis stands."""
+    if plan.diagnosed_at is None:
+        plan.diagnosed_at = at
+        plan.save(update_fields=["diagnosed_at", "updated_at"])
+
+
 def _decide(
     procedure: PlannedProcedure,
     kind: str,
@@ -506,8 +520,21 @@ def procedure_decide(
     at: datetime | None = None,
 ) -> Decision:
     plan = _lock(procedure.option.plan, None)
+    _check_open(plan)
     procedure.refresh_from_db()
-    decision = _decide(procedure, kind, by=by, at=at or timezone.now(), reason=reason, note=note)
+    at = at or timezone.now()
+    if kind == DecisionKind.ACCEPTED:
+        chosen = (
+            TreatmentOption.objects.filter(plan=plan, procedures__status__in=ACCEPTED_STATES)
+            .exclude(pk=procedure.option_id)
+            .first()
+        )
+        if chosen is not None:
+            raise TransitionNotAllowed(
+                f"The patient chose {chosen.name}: to switch, accept this whole option instead."
+            )
+    decision = _decide(procedure, kind, by=by, at=at, reason=reason, note=note)
+    _mark_diagnosed(plan, at)
     plan_refresh_status(plan)
     _audit(request, f"plan.procedure_{kind}", plan, reason=reason)
     return decision
@@ -519,7 +546,13 @@ def option_accept(
 ) -> None:
     """The patient chose this option: accept its undecided work and decline the alternatives."""
     plan = _lock(option.plan, None)
+    _check_open(plan)
     at = at or timezone.now()
+    siblings = PlannedProcedure.objects.filter(option__plan=plan).exclude(option=option)
+    if siblings.filter(status__in=(ProcedureStatus.SCHEDULED, ProcedureStatus.COMPLETED)).exists():
+        raise TransitionNotAllowed(
+            "Another option has scheduled or completed work: cancel or finish it first."
+        )
     for procedure in option.procedures.all():
         if procedure.status in (
             ProcedureStatus.PROPOSED,
@@ -527,7 +560,6 @@ def option_accept(
             ProcedureStatus.DECLINED,
         ):
             _decide(procedure, DecisionKind.ACCEPTED, by=by, at=at)
-    siblings = PlannedProcedure.objects.filter(option__plan=plan).exclude(option=option)
     for procedure in siblings:
         if procedure.status in (
             ProcedureStatus.PROPOSED,
@@ -542,6 +574,7 @@ def option_accept(
                 reason=DecisionReason.OTHER_OPTION,
                 note=f"Chose {option.name}",
             )
+    _mark_diagnosed(plan, at)
     plan_refresh_status(plan)
     _audit(request, "plan.option_accepted", plan)
 
@@ -556,6 +589,7 @@ def procedure_complete(
     by: User | None,
 ) -> CompletedProcedure:
     plan = _lock(procedure.option.plan, None)
+    _check_open(plan)
     procedure.refresh_from_db()
     if completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "Completed work cannot be in the future."})
@@ -574,6 +608,7 @@ def procedure_complete(
     procedure.status = ProcedureStatus.COMPLETED
     procedure.status_changed_at = timezone.now()
     procedure.save(update_fields=["status", "status_changed_at"])
+    _mark_diagnosed(plan, procedure.status_changed_at)
     plan_refresh_status(plan)
     _audit(request, "plan.procedure_completed", plan)
     return completion

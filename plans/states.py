@@ -78,7 +78,8 @@ def plan_status(
     chosen = chosen_option(options)
     statuses = set(chosen.statuses) if chosen else set()
     if P.COMPLETED in statuses:
-        finished = statuses <= {P.COMPLETED, P.DECLINED, P.DEFERRED}
+        # Deferred work is "not now", not "never": the plan is still in treatment.
+        finished = statuses <= {P.COMPLETED, P.DECLINED}
         return PlanStatus.COMPLETED if finished else PlanStatus.IN_TREATMENT
     if P.SCHEDULED in statuses:
         return PlanStatus.SCHEDULED

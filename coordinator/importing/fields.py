@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from coordinator.money import MAX_FEE
 from coordinator.phones import normalize_phone
 from plans.catalog import category_for_code
 
@@ -163,6 +164,8 @@ def text(max_length: int, *, blank: bool = False) -> Parser:
         value = value.strip()
         if not value and not blank:
             raise Invalid("must not be empty")
+        if "\x00" in value:  # PostgreSQL text cannot hold it
+            raise Invalid("contains a NUL character")
         if len(value) > max_length:
             raise Invalid(f"is longer than {max_length} characters")
         return value
@@ -220,6 +223,8 @@ def money(value: Any) -> Decimal:
         raise Invalid('must be a string with two decimals, e.g. "1250.00"')
     if not MONEY.match(value):
         raise Invalid(f'{quoted(value)} is not an amount (two decimals, e.g. "1250.00")')
+    if Decimal(value) > MAX_FEE:
+        raise Invalid(f"{quoted(value)} is more than the largest fee, {MAX_FEE}")
     return Decimal(value)
 
 

@@ -147,3 +147,101 @@ def test_a_filling_needs_surfaces_and_a_crown_has_none(
                 expected_version=plan.version,
             )
         assert "area" in error.value.message_dict
+
+
+def _two_options(practice, patient, dave, catalog, request_for):
+    plan = services.plan_create(
+        practice=practice, patient=patient, dentist=dave, request=request_for()
+    )
+    implant = plan.options.get()
+    implant_work = services.procedure_add(
+        option=implant,
+        phase=implant.phases.get(),
+        code=catalog["implant"],
+        tooth="19",
+        request=request_for(),
+        expected_version=plan.version,
+    )
+    plan.refresh_from_db()
+    bridge = services.option_add(
+        plan=plan, request=request_for(), expected_version=plan.version, name="Bridge"
+    )
+    plan.refresh_from_db()
+    bridge_work = services.procedure_add(
+        option=bridge,
+        phase=bridge.phases.get(),
+        code=catalog["bridge"],
+        tooth="19",
+        request=request_for(),
+        expected_version=plan.version,
+    )
+    plan.refresh_from_db()
+    return plan, implant_work, bridge_work
+
+
+def test_accepting_work_of_a_second_alternative_is_refused(
+    practice, patient, alice, dave, catalog, request_for
+):
+    with scope(practice=practice):
+        plan, implant_work, bridge_work = _two_options(
+            practice, patient, dave, catalog, request_for
+        )
+        services.procedure_decide(
+            procedure=implant_work, request=request_for(), kind="accepted", by=alice
+        )
+        with pytest.raises(TransitionNotAllowed, match="accept this whole option"):
+            services.procedure_decide(
+                procedure=bridge_work, request=request_for(), kind="accepted", by=alice
+            )
+        bridge_work.refresh_from_db()
+        assert bridge_work.status == ProcedureStatus.PROPOSED
+
+
+def test_decisions_on_a_closed_plan_are_refused(
+    practice, patient, alice, dave, catalog, request_for
+):
+    with scope(practice=practice):
+        plan, implant_work, _ = _two_options(practice, patient, dave, catalog, request_for)
+        services.plan_close(plan=plan, request=request_for(), reason="abandoned")
+        with pytest.raises(TransitionNotAllowed, match="reopen"):
+            services.option_accept(option=implant_work.option, request=request_for(), by=alice)
+        implant_work.refresh_from_db()
+        assert implant_work.status == ProcedureStatus.PROPOSED
+
+
+def test_completed_work_on_a_draft_marks_it_diagnosed(
+    practice, patient, alice, dave, catalog, request_for
+):
+    with scope(practice=practice):
+        plan, implant_work, _ = _two_options(practice, patient, dave, catalog, request_for)
+        services.procedure_complete(
+            procedure=implant_work,
+            request=request_for(),
+            completed_on=timezone.localdate(),
+            dentist=dave,
+            by=alice,
+        )
+        plan.refresh_from_db()
+        assert plan.diagnosed_at is not None
+        # The implant is the chosen option and its work is done; the bridge was the alternative.
+        assert plan.status == PlanStatus.COMPLETED
+
+
+def test_a_fee_above_the_largest_is_refused(practice, patient, dave, catalog, request_for):
+    with scope(practice=practice):
+        plan = services.plan_create(
+            practice=practice, patient=patient, dentist=dave, request=request_for()
+        )
+        option = plan.options.get()
+        with pytest.raises(ValidationError) as error:
+            services.procedure_add(
+                option=option,
+                phase=option.phases.get(),
+                code=catalog["crown"],
+                tooth="3",
+                fee=Decimal("100000.00"),
+                fee_reason="typo",
+                request=request_for(),
+                expected_version=plan.version,
+            )
+        assert "fee" in error.value.message_dict

@@ -185,3 +185,9 @@ def test_the_chosen_option_is_the_one_with_accepted_work_else_the_recommended():
     assert chosen_option([recommended, accepted]) is accepted
     assert chosen_option([]) is None
     assert P.COMPLETED in ACCEPTED_STATES
+
+
+def test_deferred_work_keeps_a_plan_in_treatment():
+    option = OptionState(recommended=True, statuses=("completed", "deferred"))
+    status = plan_status(diagnosed=True, presented=True, closed=False, options=[option])
+    assert status == PlanStatus.IN_TREATMENT

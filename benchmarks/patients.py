@@ -10,29 +10,17 @@ The scratch database is migrated like production, so it has the search's trigram
 (patients/migrations/0002).
 """
 
-import json
-import math
-import os
+# isort: off
+from harness import run_in_scratch_database, time_page  # first: it sets Django up
+# isort: on
+
+
 import random
-import statistics
-import sys
 import time
-import warnings
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/coordinator")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordinator.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection
+from django.test import Client
 
 PATIENTS = 50_000
 OTHER_PATIENTS = 3_000
@@ -168,27 +156,18 @@ FIRST_NAMES = ["Maria"] * 6 + [
 ] * 2
 
 
-# Proposed for patients/models.py (with the pg_trgm extension): name, email and phone searches.
 def main() -> None:
-    if connection.vendor != "postgresql":
-        sys.exit("benchmarks/patients.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    connection.settings_dict["TEST"]["NAME"] = f"coordinator_bench_patients_{os.getpid()}"
-    original_name = connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, serialize=False
-    )
-    try:
-        figures = run()
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-    print(json.dumps(figures))
+    run_in_scratch_database("patients", run)
+
+
+def _no_outsiders(response) -> None:
+    # The other practice's patients (all named Zzyzx) never show up.
+    assert b"Zzyzx" not in response.content, "another practice's patient was listed"
 
 
 def run() -> dict:
     from coordinator.models import Membership, Practice, User
 
-    settings.DEBUG = False  # as in production: no query log, no template debugging
-    # Static files are not served here; whitenoise's notice about it is noise.
-    warnings.filterwarnings("ignore", message="No directory at")
     practice = Practice.objects.create(slug="bench-main", name="Bench Main Dental")
     other = Practice.objects.create(slug="bench-other", name="Bench Other Dental")
     rng = random.Random(SEED)
@@ -209,26 +188,9 @@ def run() -> dict:
     for kind, query in QUERIES.items():
         url = f"/p/{practice.slug}/patients/"
         params = {"q": query} if query else {}
-        for _ in range(WARM_UP):
-            response = client.get(url, params)
-            assert response.status_code == 200, (kind, response.status_code)
-        # The other practice's patients (all named Zzyzx) never show up.
-        assert b"Zzyzx" not in response.content, "another practice's patient was listed"
-        connection.queries_log.clear()  # a full log (maxlen) would count nothing
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url, params)
-        query_count = len(captured)  # now: the next request resets the log it reads
-        timings = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            client.get(url, params)
-            timings.append((time.perf_counter() - start) * 1000)
-        timings.sort()
         results[kind] = {
             "query": query,
-            "median": statistics.median(timings),
-            "p95": timings[math.ceil(0.95 * len(timings)) - 1],
-            "queries": query_count,
+            **time_page(client, url, params, runs=RUNS, warm_up=WARM_UP, check=_no_outsiders),
         }
     scoped = client.get(f"/p/{practice.slug}/patients/", {"q": "zzy"})
     assert b"Zzyzx" not in scoped.content, "a search reached another practice's patients"

@@ -17,39 +17,30 @@ one JSON line with the figures.
     DATABASE_URL=postgres://root@127.0.0.1:5432/coordinator .venv/bin/python benchmarks/plans.py
 """
 
+# isort: off
+from harness import run_in_scratch_database, time_page  # first: it sets Django up
+# isort: on
+
+
 import io
 import json
-import math
-import os
 import random
-import statistics
-import sys
 import tempfile
 import time
-import warnings
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/coordinator")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordinator.settings")
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django_scopes import scope
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import NoReverseMatch, reverse  # noqa: E402
-from django_scopes import scope  # noqa: E402
-
-from coordinator.models import Membership, Practice, User  # noqa: E402
-from patients.models import Patient  # noqa: E402
-from plans.models import (  # noqa: E402
+from coordinator.models import Membership, Practice, User
+from patients.models import Patient
+from plans.models import (
     CompletedProcedure,
     Decision,
     Phase,
@@ -61,8 +52,8 @@ from plans.models import (  # noqa: E402
     TreatmentOption,
     TreatmentPlan,
 )
-from plans.states import OptionState, plan_status  # noqa: E402
-from plans.teeth import site_for_code  # noqa: E402
+from plans.states import OptionState, plan_status
+from plans.teeth import site_for_code
 
 PLANS = 20_000
 PATIENTS = 5_000
@@ -95,22 +86,10 @@ CATALOG = [
 
 
 def main() -> None:
-    if connection.vendor != "postgresql":
-        sys.exit("benchmarks/plans.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    connection.settings_dict["TEST"]["NAME"] = f"coordinator_bench_plans_{os.getpid()}"
-    original_name = connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, serialize=False
-    )
-    try:
-        figures = run()
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-    print(json.dumps(figures))
+    run_in_scratch_database("plans", run)
 
 
 def run() -> dict:
-    settings.DEBUG = False  # as in production: no query log, no template debugging
-    warnings.filterwarnings("ignore", message="No directory at")
     importing = time_import()
     seeded = seed()
     pages = time_pages(seeded)
@@ -545,25 +524,7 @@ def time_pages(seeded: dict) -> dict:
         except NoReverseMatch:
             results[page] = None
             continue
-        for _ in range(WARM_UP):
-            response = client.get(url, params)
-            if response.status_code != 200:
-                raise SystemExit(f"{page}: {url} answered {response.status_code}")
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url, params)
-        query_count = len(captured)
-        timings = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            client.get(url, params)
-            timings.append((time.perf_counter() - start) * 1000)
-        timings.sort()
-        results[page] = {
-            "median": statistics.median(timings),
-            "p95": timings[math.ceil(0.95 * len(timings)) - 1],
-            "queries": query_count,
-        }
+        results[page] = time_page(client, url, params, runs=RUNS, warm_up=WARM_UP)
     return results
 
 

@@ -85,7 +85,7 @@ def _row(
 ) -> list[ChartTooth]:
     widths = [*half_widths, *reversed(half_widths)]
     total = sum(widths) + _GAP * (len(widths) - 1)
-    x = float(_MARGIN)
+    x: float = _MARGIN  # SVG coordinates, not money
     middle = _MARGIN + total / 2
     teeth = []
     for label, width in zip(labels, widths, strict=True):

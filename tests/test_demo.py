@@ -4,6 +4,7 @@ import datetime
 import io
 import re
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -218,9 +219,9 @@ def test_acceptance_differs_by_coordinator_and_category(db, debug):
         for key in keys:
             shown[key] += procedure.fee
             taken[key] += procedure.fee * (procedure.status in ("accepted", "completed"))
-    rate = {key: float(taken[key] / shown[key]) for key in shown}
-    assert rate[f"alicia@{demo.DOMAIN}"] > rate[f"jordan@{demo.DOMAIN}"] + 0.05
-    assert rate["preventive"] > rate["implants"] + 0.2
+    rate = {key: taken[key] / shown[key] for key in shown}  # Decimal fees, Decimal rates
+    assert rate[f"alicia@{demo.DOMAIN}"] > rate[f"jordan@{demo.DOMAIN}"] + Decimal("0.05")
+    assert rate["preventive"] > rate["implants"] + Decimal("0.2")
 
 
 def test_a_later_day_adds_what_happened_since_and_keeps_what_was_there(db, debug):

@@ -39,35 +39,42 @@ def request_for(alice):
     return make
 
 
+def _two_options(practice, patient, dave, catalog, request_for):
+    plan = services.plan_create(
+        practice=practice, patient=patient, dentist=dave, request=request_for()
+    )
+    implant = plan.options.get()
+    implant_work = services.procedure_add(
+        option=implant,
+        phase=implant.phases.get(),
+        code=catalog["implant"],
+        tooth="19",
+        request=request_for(),
+        expected_version=plan.version,
+    )
+    plan.refresh_from_db()
+    bridge = services.option_add(
+        plan=plan, request=request_for(), expected_version=plan.version, name="Bridge"
+    )
+    plan.refresh_from_db()
+    bridge_work = services.procedure_add(
+        option=bridge,
+        phase=bridge.phases.get(),
+        code=catalog["bridge"],
+        tooth="19",
+        request=request_for(),
+        expected_version=plan.version,
+    )
+    plan.refresh_from_db()
+    return plan, implant_work, bridge_work
+
+
 def test_a_plan_moves_from_draft_to_completed(practice, patient, alice, dave, catalog, request_for):
     with scope(practice=practice):
-        plan = services.plan_create(
-            practice=practice, patient=patient, dentist=dave, request=request_for()
+        plan, implant_work, bridge_work = _two_options(
+            practice, patient, dave, catalog, request_for
         )
-        implant = plan.options.get()
-        phase = implant.phases.get()
-        services.procedure_add(
-            option=implant,
-            phase=phase,
-            code=catalog["implant"],
-            tooth="19",
-            request=request_for(),
-            expected_version=plan.version,
-        )
-        plan.refresh_from_db()
-        bridge = services.option_add(
-            plan=plan, request=request_for(), expected_version=plan.version, name="Bridge"
-        )
-        plan.refresh_from_db()
-        bridge_work = services.procedure_add(
-            option=bridge,
-            phase=bridge.phases.get(),
-            code=catalog["bridge"],
-            tooth="19",
-            request=request_for(),
-            expected_version=plan.version,
-        )
-        plan.refresh_from_db()
+        implant, bridge = implant_work.option, bridge_work.option
         assert plan.status == PlanStatus.DRAFT
 
         presentation = services.plan_present(
@@ -147,36 +154,6 @@ def test_a_filling_needs_surfaces_and_a_crown_has_none(
                 expected_version=plan.version,
             )
         assert "area" in error.value.message_dict
-
-
-def _two_options(practice, patient, dave, catalog, request_for):
-    plan = services.plan_create(
-        practice=practice, patient=patient, dentist=dave, request=request_for()
-    )
-    implant = plan.options.get()
-    implant_work = services.procedure_add(
-        option=implant,
-        phase=implant.phases.get(),
-        code=catalog["implant"],
-        tooth="19",
-        request=request_for(),
-        expected_version=plan.version,
-    )
-    plan.refresh_from_db()
-    bridge = services.option_add(
-        plan=plan, request=request_for(), expected_version=plan.version, name="Bridge"
-    )
-    plan.refresh_from_db()
-    bridge_work = services.procedure_add(
-        option=bridge,
-        phase=bridge.phases.get(),
-        code=catalog["bridge"],
-        tooth="19",
-        request=request_for(),
-        expected_version=plan.version,
-    )
-    plan.refresh_from_db()
-    return plan, implant_work, bridge_work
 
 
 def test_accepting_work_of_a_second_alternative_is_refused(

@@ -46,6 +46,20 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].replace(" ", "").replace("-", "").strip()
 
 
+# The insurance estimate settings of the estimate contract (§3.5), shown in their own group.
+ESTIMATE_SETTINGS = (
+    "secondary_ppo_writeoffs",
+    "zero_writeoff_when_max_reached",
+    "zero_writeoff_on_frequency_or_age_limit",
+    "office_fee_for_exclusions",
+    "blank_fixed_benefit_is_zero",
+    "blank_copay_is_zero",
+    "blank_allowed_is_zero",
+)
+ESTIMATE_FIELDS = frozenset({*ESTIMATE_SETTINGS, "benefits_stale_after_days"})
+STALE_AFTER_DAYS_DEFAULT = 30
+
+
 class PracticeSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         choices=[
@@ -55,9 +69,80 @@ class PracticeSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Practice
-        fields = ["name", "phone", "email", "address", "timezone", "mfa_for_all_staff"]
+        fields = [
+            "name",
+            "phone",
+            "email",
+            "address",
+            "timezone",
+            "mfa_for_all_staff",
+            *ESTIMATE_SETTINGS,
+            "benefits_stale_after_days",
+        ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
-        labels = {"mfa_for_all_staff": "Require an authenticator app for all staff"}
+        labels = {
+            "mfa_for_all_staff": "Require an authenticator app for all staff",
+            "secondary_ppo_writeoffs": "Let a secondary PPO take its own write-off",
+            "zero_writeoff_when_max_reached": "No write-off once the maximum is used up",
+            "zero_writeoff_on_frequency_or_age_limit": (
+                "No write-off when a frequency or age limit denies a procedure"
+            ),
+            "office_fee_for_exclusions": "Charge the office fee for excluded procedures",
+            "blank_fixed_benefit_is_zero": "A missing fixed benefit means the plan pays nothing",
+            "blank_copay_is_zero": "A missing copay means no copay",
+            "blank_allowed_is_zero": "A missing allowed fee means the plan allows $0",
+            "benefits_stale_after_days": "Benefits are out of date after (days)",
+        }
+        help_texts = {
+            "secondary_ppo_writeoffs": (
+                "When a PPO pays second, it may write off its own difference as long as the first "
+                "plan wrote nothing off. Off: only the first paying PPO writes off."
+            ),
+            "zero_writeoff_when_max_reached": (
+                "When the yearly or lifetime maximum leaves the plan paying nothing, the patient "
+                "is billed the full office fee. Each plan can say otherwise."
+            ),
+            "zero_writeoff_on_frequency_or_age_limit": (
+                "When a plan refuses a procedure because it was done too recently or the "
+                "patient is too old, the patient is billed the full office fee. Each plan can say "
+                "otherwise."
+            ),
+            "office_fee_for_exclusions": (
+                "For a procedure a plan does not cover at all, the patient pays the office fee, "
+                "not the plan's fee. Each plan can say otherwise."
+            ),
+            "blank_fixed_benefit_is_zero": (
+                "On a fixed-benefit PPO, a procedure with no fixed amount on file pays nothing. "
+                "Off: the plan pays its whole PPO fee for it."
+            ),
+            "blank_copay_is_zero": (
+                "A procedure missing from a plan's copay list costs the patient no copay. Off: the "
+                "patient pays the plan's whole fee for it."
+            ),
+            "blank_allowed_is_zero": (
+                "A procedure missing from a plan's allowed-fee list is allowed $0: the plan pays "
+                "nothing and writes nothing off. Off: the whole fee is allowed."
+            ),
+            "benefits_stale_after_days": (
+                "Estimates warn when a plan's benefits were last checked longer ago than this. "
+                "Left empty: 30."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Optional so that a settings form saved without it keeps working; empty means 30 days.
+        self.fields["benefits_stale_after_days"].required = False
+
+    def clean_benefits_stale_after_days(self) -> int:
+        days = self.cleaned_data["benefits_stale_after_days"]
+        return STALE_AFTER_DAYS_DEFAULT if days is None else days
+
+    def practice_fields(self) -> list:
+        return [field for field in self.visible_fields() if field.name not in ESTIMATE_FIELDS]
+
+    def estimate_fields(self) -> list:
+        return [field for field in self.visible_fields() if field.name in ESTIMATE_FIELDS]
 
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"].strip()

@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -99,6 +99,19 @@ class Practice(models.Model):
     mfa_for_all_staff = models.BooleanField(
         default=False,
         help_text="Everyone who works here must use an authenticator app, not only managers.",
+    )
+    # Insurance estimate settings: the names and defaults of the estimate contract (§3.5). A
+    # group plan may override the three write-off/exclusion ones.
+    secondary_ppo_writeoffs = models.BooleanField(default=False)
+    zero_writeoff_when_max_reached = models.BooleanField(default=False)
+    zero_writeoff_on_frequency_or_age_limit = models.BooleanField(default=False)
+    office_fee_for_exclusions = models.BooleanField(default=False)
+    blank_fixed_benefit_is_zero = models.BooleanField(default=False)
+    blank_copay_is_zero = models.BooleanField(default=True)
+    blank_allowed_is_zero = models.BooleanField(default=False)
+    # Estimates flag benefit data verified longer ago than this.
+    benefits_stale_after_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

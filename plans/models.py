@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
@@ -191,6 +191,12 @@ class Phase(models.Model):
     option = models.ForeignKey(TreatmentOption, on_delete=models.CASCADE, related_name="phases")
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=100, blank=True)
+    # Planned for the primary insurance's next benefit year (its estimate sees a fresh maximum).
+    next_benefit_year = models.BooleanField(default=False)
+    # How long the dentist lets this phase wait, so a split across benefit years stays safe.
+    may_wait_months = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(24)]
+    )
 
     objects = ScopedManager(practice="practice")
 
@@ -359,6 +365,14 @@ class PresentedOption(models.Model):
     recommended = models.BooleanField()
     position = models.PositiveIntegerField()
     total_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    # The insurance estimate as presented (null: the patient had no insurance on file), and the
+    # engine's input that produced it, so the numbers can be replayed exactly.
+    total_insurance = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    total_writeoff = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    total_patient = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    estimate_scenario = models.JSONField(null=True)
+    # Where each coverage's benefit data came from and how old it was, as shown.
+    benefits_summary = models.JSONField(default=list)
 
     objects = ScopedManager(practice="practice")
 
@@ -390,6 +404,11 @@ class PresentedProcedure(models.Model):
     phase_name = models.CharField(max_length=100, blank=True)
     fee = models.DecimalField(max_digits=12, decimal_places=2)
     position = models.PositiveIntegerField()
+    insurance = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    writeoff = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    patient_portion = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    estimate_notes = models.JSONField(default=list)
+    next_benefit_year = models.BooleanField(default=False)
 
     objects = ScopedManager(practice="practice")
 

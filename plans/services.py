@@ -17,6 +17,7 @@ from django.utils import timezone
 from coordinator.audit import audit_record
 from coordinator.models import Practice, User
 from coordinator.money import MAX_FEE, to_cents
+from insurance import plan_estimates
 from patients.models import Patient
 from plans.models import (
     CompletedProcedure,
@@ -419,9 +420,19 @@ def plan_present(
         note=note.strip(),
     )
     rows = []
+    as_of = timezone.localdate(at)
+    coverages = plan_estimates.patient_coverages(patient=plan.patient, as_of=as_of)
     for position, option in enumerate(options):
         procedures = sorted(option.procedures.all(), key=lambda p: (p.phase.number, p.position))
         totals = option_totals(FeeLine(p.phase.number, p.fee) for p in procedures)
+        estimate = plan_estimates.estimate_option(
+            practice=plan.practice,
+            patient=plan.patient,
+            procedures=procedures,
+            coverages=coverages,
+            as_of=as_of,
+        )
+        insured = estimate.has_insurance
         shown = PresentedOption.objects.create(
             practice=plan.practice,
             presentation=presentation,
@@ -430,25 +441,36 @@ def plan_present(
             recommended=option.recommended,
             position=position,
             total_fee=totals.total,
+            total_insurance=estimate.total.insurance if insured else None,
+            total_writeoff=estimate.total.writeoff if insured else None,
+            total_patient=estimate.total.patient if insured else None,
+            estimate_scenario=estimate.scenario if insured else None,
+            benefits_summary=plan_estimates.benefits_summary(estimate),
         )
-        rows.extend(
-            PresentedProcedure(
-                practice=plan.practice,
-                presented_option=shown,
-                procedure=procedure,
-                code=procedure.procedure_code.code,
-                category=procedure.procedure_code.category,
-                description=procedure.procedure_code.description,
-                tooth=procedure.tooth,
-                surfaces=procedure.surfaces,
-                area=procedure.area,
-                phase_number=procedure.phase.number,
-                phase_name=procedure.phase.name,
-                fee=procedure.fee,
-                position=index,
+        for index, procedure in enumerate(procedures):
+            line = estimate.procedures.get(procedure.pk) if insured else None
+            rows.append(
+                PresentedProcedure(
+                    practice=plan.practice,
+                    presented_option=shown,
+                    procedure=procedure,
+                    code=procedure.procedure_code.code,
+                    category=procedure.procedure_code.category,
+                    description=procedure.procedure_code.description,
+                    tooth=procedure.tooth,
+                    surfaces=procedure.surfaces,
+                    area=procedure.area,
+                    phase_number=procedure.phase.number,
+                    phase_name=procedure.phase.name,
+                    fee=procedure.fee,
+                    position=index,
+                    insurance=line.totals.insurance if line else None,
+                    writeoff=line.totals.writeoff if line else None,
+                    patient_portion=line.totals.patient if line else None,
+                    estimate_notes=line.notes if line else [],
+                    next_benefit_year=procedure.phase.next_benefit_year,
+                )
             )
-            for index, procedure in enumerate(procedures)
-        )
     PresentedProcedure.objects.bulk_create(rows)
     fields = []
     if plan.diagnosed_at is None:

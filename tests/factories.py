@@ -60,3 +60,58 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 def confirmed_totp_device(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+# --- Insurance -----------------------------------------------------------------------------------
+
+
+class CarrierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "insurance.Carrier"
+
+    practice = factory.SubFactory(PracticeFactory)
+    name = factory.Sequence(lambda n: f"Carrier {n} Dental")
+    payer_id = factory.Sequence(lambda n: f"P{n:05d}")
+
+
+class GroupPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "insurance.GroupPlan"
+
+    practice = factory.SubFactory(PracticeFactory)
+    carrier = factory.SubFactory(CarrierFactory, practice=factory.SelfAttribute("..practice"))
+    employer = factory.Sequence(lambda n: f"Employer {n} Inc")
+    group_number = factory.Sequence(lambda n: f"G{n:06d}")
+    plan_type = "ppo"
+
+
+class BenefitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "insurance.Benefit"
+
+    group_plan = factory.SubFactory(GroupPlanFactory)
+    practice = factory.SelfAttribute("group_plan.practice")
+    kind = "coverage"
+    scope = "category:preventive"
+    percent = 100
+
+
+class FeeScheduleEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "insurance.FeeScheduleEntry"
+
+    group_plan = factory.SubFactory(GroupPlanFactory)
+    practice = factory.SelfAttribute("group_plan.practice")
+    schedule = "allowed"
+    code = factory.Sequence(lambda n: f"D{n % 10000:04d}")
+    amount = factory.Sequence(lambda n: f"{50 + n % 900}.00")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "insurance.Subscription"
+
+    group_plan = factory.SubFactory(GroupPlanFactory)
+    practice = factory.SelfAttribute("group_plan.practice")
+    subscriber = factory.SubFactory(PatientFactory, practice=factory.SelfAttribute("..practice"))
+    member_id = factory.Sequence(lambda n: f"M{n:08d}")

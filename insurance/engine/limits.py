@@ -44,16 +44,16 @@ class PlanUsage:
 def deductible_owed(usage: PlanUsage, net: Decimal) -> Decimal:
     """The deductible this line applies, at most allowed − copay (`net`)."""
     rows = usage.plan.benefits.deductibles
-    owed = _left(usage, rows, family=False)
+    owed = deductible_left(usage, rows, family=False)
     if owed is None:
         return ZERO
-    family_left = _left(usage, rows, family=True)
+    family_left = deductible_left(usage, rows, family=True)
     if family_left is not None:
         owed = min(owed, family_left)
     return min(owed, net)
 
 
-def _left(usage: PlanUsage, rows: tuple[Row, ...], family: bool) -> Decimal | None:
+def deductible_left(usage: PlanUsage, rows: tuple[Row, ...], family: bool) -> Decimal | None:
     """What is left of the deductible matching the line at one level; None: no deductible."""
     code = usage.line.code
     level = [row for row in rows if row.family == family]

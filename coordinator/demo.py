@@ -25,6 +25,7 @@ from coordinator import demo_history, importing
 from coordinator.audit import audit_record
 from coordinator.models import Membership, User
 from coordinator.roles import Role
+from insurance import demo as insurance_demo
 
 SYSTEM_ACTOR = "command:load_demo"
 SEED = 2026
@@ -285,6 +286,8 @@ def load(today: date | None = None) -> DemoLoad:
         outcome.updated += sum(result.updated.values())
         outcome.updated += bool(result.practice_fields) and not result.created["practice"]
         outcome.patients += len(plan.patients)
+    insurance_day = today or datetime.now(ZoneInfo(LOCATIONS[0]["timezone"])).date()
+    outcome.created += insurance_demo.load(insurance_day, SEED)
     emails = [f"{local}@{DOMAIN}" for _ref, _name, local, _roles in STAFF]
     users = {user.email: user for user in User.objects.filter(email__in=emails)}
     # One fixed salt, so one slow hash serves every user and a rerun compares strings.

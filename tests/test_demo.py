@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from coordinator import demo, importing
@@ -245,3 +246,43 @@ def test_a_later_day_adds_what_happened_since_and_keeps_what_was_there(db, debug
     for key in before:
         assert before[key] < after[key], key
     assert demo.load(datetime.date(2026, 11, 27)).created == 0
+
+
+def test_the_demo_has_ppo_percentage_and_dual_coverage_with_estimates(db, debug):
+    from insurance.models import Coverage
+    from insurance.plan_estimates import estimate_option, patient_coverages
+
+    load_demo()
+
+    with scopes_disabled():
+        coverages = list(Coverage.objects.select_related("subscription__group_plan", "patient"))
+        kinds = Counter(c.subscription.group_plan.plan_type for c in coverages if c.ordinal == 1)
+        assert kinds["ppo"] > 5
+        assert kinds["percentage"] > 3
+        dual = {c.patient for c in coverages if c.ordinal == 2}
+        assert dual
+        plan = TreatmentPlan.objects.filter(patient__in=dual).order_by("created_at").first()
+        assert plan is not None, "a patient with two plans has a treatment plan"
+        option = plan.options.order_by("position").first()
+        procedures = list(option.procedures.select_related("phase", "procedure_code"))
+        today = timezone.localdate()
+        estimate = estimate_option(
+            practice=plan.practice,
+            patient=plan.patient,
+            procedures=procedures,
+            coverages=patient_coverages(patient=plan.patient, as_of=today),
+            as_of=today,
+        )
+        assert len(estimate.coverages) == 2
+        assert estimate.total.insurance > 0
+
+
+def test_loading_the_demo_again_adds_no_insurance(db, debug):
+    from insurance.models import Carrier, Coverage
+
+    load_demo()
+    with scopes_disabled():
+        counts = (Carrier.objects.count(), Coverage.objects.count())
+    assert "nothing changed" in load_demo()
+    with scopes_disabled():
+        assert (Carrier.objects.count(), Coverage.objects.count()) == counts

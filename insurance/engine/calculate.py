@@ -73,9 +73,10 @@ def estimate(scenario: Scenario) -> Result:
     for index, entry in enumerate(scenario.history):
         usage[entry.plan].append(usage_from_history(entry, index))
     accumulate = scenario.mode != "single_procedure"
+    memo: dict = {}
     lines = []
     for order, line in enumerate(plan_order(scenario), start=1):
-        result = _estimate_line(scenario, line, order, usage)
+        result = _estimate_line(scenario, line, order, usage, memo)
         lines.append(result)
         if accumulate:
             for plan_estimate in result.plans:
@@ -93,7 +94,7 @@ def estimate(scenario: Scenario) -> Result:
     return Result(scenario, tuple(lines), {ref: tuple(rows) for ref, rows in usage.items()})
 
 
-def _estimate_line(scenario: Scenario, line: Line, order: int, usage) -> LineEstimate:
+def _estimate_line(scenario: Scenario, line: Line, order: int, usage, memo) -> LineEstimate:
     unit_fee = fees.charged_unit_fee(scenario, line)
     fee = unit_fee * line.units
     paid = paid_base = written_off = ZERO
@@ -103,7 +104,7 @@ def _estimate_line(scenario: Scenario, line: Line, order: int, usage) -> LineEst
         if claims:
             result = _claimed(plan, claims)
         else:
-            plan_usage = PlanUsage(scenario, plan, line, tuple(usage[plan.ref]))
+            plan_usage = PlanUsage(scenario, plan, line, tuple(usage[plan.ref]), memo)
             result = _estimate_plan(plan_usage, unit_fee, paid, paid_base, written_off)
         results.append(result)
         paid += result.ins_estimate

@@ -5,8 +5,9 @@ far (history plus earlier lines) and never changes it.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from insurance.engine.fees import most_specific
 from insurance.engine.scenario import Line, Plan, Row, Scenario
@@ -27,12 +28,32 @@ class PlanUsage:
     plan: Plan
     line: Line
     rows: tuple[Usage, ...]
+    # Shared by every line of one estimate: answers that depend only on the plan and a code
+    # or a date (a 30-line plan asks them thousands of times).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def in_period(self, row: Row, usage: Usage) -> bool:
-        if row.lifetime:
-            return True
-        start = benefit_year_start(self.line.date, self.plan.renewal_month)
-        return benefit_year_start(usage.date, self.plan.renewal_month) == start
+    def year_start(self, day: datetime.date) -> datetime.date:
+        key = ("year", self.plan.renewal_month, day)
+        if key not in self.memo:
+            self.memo[key] = benefit_year_start(day, self.plan.renewal_month)
+        return self.memo[key]
+
+    @cached_property
+    def _this_year(self) -> tuple[Usage, ...]:
+        start = self.year_start(self.line.date)
+        return tuple(u for u in self.rows if self.year_start(u.date) == start)
+
+    def in_period(self, row: Row, family: bool) -> tuple[Usage, ...]:
+        """Usage within a row's period (the line's benefit year, or ever), whose it may be."""
+        rows = self.rows if row.lifetime else self._this_year
+        return rows if family else tuple(u for u in rows if u.member is None)
+
+    def governing(self, code: str, family: bool) -> Row | None:
+        """The maximum that governs a code at one level (individual or family)."""
+        key = ("maximum", self.plan.ref, code, family)
+        if key not in self.memo:
+            self.memo[key] = governing_maximum(self.scenario, self.plan, code, family)
+        return self.memo[key]
 
     def whose(self, family: bool) -> list[Usage]:
         return [usage for usage in self.rows if family or usage.member is None]
@@ -66,12 +87,9 @@ def deductible_left(usage: PlanUsage, rows: tuple[Row, ...], family: bool) -> De
         lambda row: -row.amount,
     )
     in_scope = _deductible_scope(usage, level, matched)
-    spent = usage.whose(family)
 
     def applied(row: Row, counts) -> Decimal:
-        return sum(
-            (u.deductible for u in spent if usage.in_period(row, u) and counts(u)), start=ZERO
-        )
+        return sum((u.deductible for u in usage.in_period(row, family) if counts(u)), start=ZERO)
 
     if general is None:
         # Deductible met entries without a code fill the only bucket there is.
@@ -128,27 +146,24 @@ def governing_maximum(scenario: Scenario, plan: Plan, code: str, family: bool) -
 
 def maximum_left(usage: PlanUsage, row: Row) -> Decimal:
     """What is left of a maximum for the line's period, from usage within its scope."""
-    scenario, plan = usage.scenario, usage.plan
 
     def counts(u: Usage) -> bool:
-        if not usage.in_period(row, u):
-            return False
         if u.code is None:
             return row.scope.kind == "general" or (
                 row.scope.kind == "category" and row.scope.category.name == "general"
             )
         # A code with a tighter maximum of its own counts only there.
-        return governing_maximum(scenario, plan, u.code, row.family) is row
+        return usage.governing(u.code, row.family) is row
 
-    used = sum((u.amount for u in usage.whose(row.family) if counts(u)), start=ZERO)
+    used = sum((u.amount for u in usage.in_period(row, row.family) if counts(u)), start=ZERO)
     return not_below_zero(row.amount - used)
 
 
 def apply_maximums(usage: PlanUsage, estimate: Decimal) -> MaximumCheck:
     """Cap an estimate by the individual and family maximums, noting each one that bites."""
     code = usage.line.code
-    individual = governing_maximum(usage.scenario, usage.plan, code, family=False)
-    family = governing_maximum(usage.scenario, usage.plan, code, family=True)
+    individual = usage.governing(code, family=False)
+    family = usage.governing(code, family=True)
     notes = []
     if individual is not None:
         individual_left = maximum_left(usage, individual)
@@ -202,8 +217,7 @@ def _in_window(usage: PlanUsage, row: Row, day: datetime.date) -> bool:
     if row.per == "calendar_year":
         return day.year == service_day.year
     if row.per == "benefit_year":
-        renewal = usage.plan.renewal_month
-        return benefit_year_start(day, renewal) == benefit_year_start(service_day, renewal)
+        return usage.year_start(day) == usage.year_start(service_day)
     if row.per == "last_12_months":  # exactly twelve months away does not count
         return add_months(service_day, -12) < day < add_months(service_day, 12)
     months = row.per_n * (12 if row.per == "years" else 1)

@@ -36,12 +36,14 @@ from insurance.engine.scenario import (
 from insurance.engine.sites import ARCHES, PERMANENT, PRIMARY, QUADRANTS, Site, parse_tooth_range
 
 MAX_PLANS = 4
-_MONEY = re.compile(r"\d+(\.\d{1,2})?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CODE = re.compile(r"D\d{4}")
-_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-_CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_PER = re.compile(r"(calendar_year|benefit_year|last_12_months)|(months|years):([1-9]\d{0,3})")
+_MONEY = re.compile(r"\d+(\.\d{1,2})?", re.ASCII)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_CODE = re.compile(r"D\d{4}", re.ASCII)
+_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
+_CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+_PER = re.compile(
+    r"(calendar_year|benefit_year|last_12_months)|(months|years):([1-9]\d{0,3})", re.ASCII
+)
 _SITE_FIELDS = ("tooth", "surfaces", "tooth_range", "arch", "quadrant")
 
 

@@ -21,6 +21,9 @@ class Capability(models.TextChoices):
     PLANS_DECIDE = "plans.decide", "Record patients' decisions"
     PLANS_COMPLETE = "plans.complete", "Record completed work"
     CATALOG_MANAGE = "catalog.manage", "Keep the procedure catalog and its fees"
+    INSURANCE_VIEW = "insurance.view", "See insurance and estimates"
+    INSURANCE_EDIT = "insurance.edit", "Keep patients' coverage, history and verifications"
+    INSURANCE_MANAGE = "insurance.manage", "Keep carriers, group plans, benefits and fee schedules"
     AUDIT_VIEW = "audit.view", "Read access history"
     PRACTICE_SETTINGS = "practice.settings", "Change practice settings"
 
@@ -35,6 +38,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PLANS_PRESENT,
             Capability.PLANS_DECIDE,
             Capability.PLANS_COMPLETE,
+            Capability.INSURANCE_VIEW,
+            Capability.INSURANCE_EDIT,
+            # In small offices the treatment coordinator is the one who calls payers and keeps
+            # group plans current, and the estimates they present depend on it.
+            Capability.INSURANCE_MANAGE,
         }
     ),
     # Dentists diagnose and record their work; the patient's decisions are the coordinator's.
@@ -44,10 +52,19 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PLANS_VIEW,
             Capability.PLANS_EDIT,
             Capability.PLANS_COMPLETE,
+            Capability.INSURANCE_VIEW,
         }
     ),
+    # The front desk verifies eligibility and records coverage; a group plan's benefits are
+    # shared by every patient of that employer group, so changing them is left to fewer hands.
     Role.FRONT_DESK: frozenset(
-        {Capability.PATIENTS_VIEW, Capability.PATIENTS_EDIT, Capability.PLANS_VIEW}
+        {
+            Capability.PATIENTS_VIEW,
+            Capability.PATIENTS_EDIT,
+            Capability.PLANS_VIEW,
+            Capability.INSURANCE_VIEW,
+            Capability.INSURANCE_EDIT,
+        }
     ),
     Role.OFFICE_MANAGER: frozenset(Capability),
     Role.OWNER: frozenset(Capability),

@@ -10,6 +10,7 @@ practice_patterns = [
     path("plans/", include("plans.urls.builder")),
     path("", include("plans.urls.overview")),
     path("catalog/", include("plans.urls.catalog")),
+    path("insurance/", include("insurance.urls")),
     path("settings/", views.practice_settings, name="practice_settings"),
     path("audit/", views.practice_audit, name="practice_audit"),
 ]

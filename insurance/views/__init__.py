@@ -1,0 +1,1 @@
+"""Insurance pages under /p/<practice>/insurance/, one module per area."""

@@ -82,12 +82,15 @@ class ProcedureEstimate:
 
     @property
     def notes(self) -> list[str]:
-        """Every share's notes in words, each once; a downgrade says what it is paid as."""
+        """Every share's notes in words, each once; a downgrade says what it is paid as. With
+        more than one plan, each note says which plan it is about."""
         texts = []
+        named = len(self.shares) > 1
         for share in self.shares:
             if share.substituted_code:
                 texts.append(f"{share.label} pays this as {share.substituted_code}.")
-            texts.extend(NOTE_TEXT[note] for note in share.notes)
+            for note in share.notes:
+                texts.append(f"{share.label}: {NOTE_TEXT[note]}" if named else NOTE_TEXT[note])
         return list(dict.fromkeys(texts))
 
     @property

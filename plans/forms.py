@@ -10,6 +10,7 @@ from coordinator.models import Practice, User
 from coordinator.money import MAX_FEE
 from plans import selectors
 from plans.models import (
+    MAX_WAIT_MONTHS,
     Area,
     CloseReason,
     DecisionKind,
@@ -46,12 +47,15 @@ class VersionForm(forms.Form):
     """Every change of the live plan carries the version the editor saw."""
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    # Fields the page fills in, not the user: their errors are about the page, not a field.
+    page_fields: tuple[str, ...] = ("version",)
 
     def full_clean(self) -> None:
         super().full_clean()
-        if "version" in self._errors:
+        if any(name in self._errors for name in self.page_fields):
             # A missing version is a stale or hand-made page, not something to fix in a field.
-            del self._errors["version"]
+            for name in self.page_fields:
+                self._errors.pop(name, None)
             self.add_error(None, "This page is out of date: reload it and try again.")
 
 
@@ -88,6 +92,37 @@ class NameForm(VersionForm):
 
 class PhaseNameForm(VersionForm):
     name = forms.CharField(max_length=100, required=False, label="Phase name")
+
+
+class BenefitYearForm(VersionForm):
+    """Move a phase to the primary insurance's next benefit year, or back."""
+
+    benefit_year = forms.ChoiceField(choices=[("next", "Next benefit year"), ("this", "This one")])
+    page_fields = ("version", "benefit_year")
+
+
+class WaitForm(VersionForm):
+    may_wait_months = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_WAIT_MONTHS,
+        label="May wait up to (months)",
+        help_text=f"0 to {MAX_WAIT_MONTHS}: how long this phase can safely wait.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class SplitForm(VersionForm):
+    """The phases (by number) a split suggestion moves to the next benefit year, as "2,3"."""
+
+    next_year_phases = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    page_fields = ("version", "next_year_phases")
+
+    def clean_next_year_phases(self) -> frozenset[int]:
+        parts = [part.strip() for part in self.cleaned_data["next_year_phases"].split(",")]
+        parts = [part for part in parts if part]
+        if not all(part.isdigit() and len(part) < 4 for part in parts):
+            raise ValidationError("Not a list of phase numbers.")
+        return frozenset(int(part) for part in parts)
 
 
 class MoveForm(VersionForm):

@@ -183,6 +183,10 @@ class TreatmentOption(models.Model):
         return self.name
 
 
+# The longest a dentist may let a phase wait for the next benefit year.
+MAX_WAIT_MONTHS = 24
+
+
 class Phase(models.Model):
     """A visit (or group of visits) in clinical order within an option."""
 
@@ -195,7 +199,7 @@ class Phase(models.Model):
     next_benefit_year = models.BooleanField(default=False)
     # How long the dentist lets this phase wait, so a split across benefit years stays safe.
     may_wait_months = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(24)]
+        default=0, validators=[MaxValueValidator(MAX_WAIT_MONTHS)]
     )
 
     objects = ScopedManager(practice="practice")

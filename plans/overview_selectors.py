@@ -47,7 +47,7 @@ from plans.models import (
     TreatmentOption,
     TreatmentPlan,
 )
-from plans.presentation_diff import ShownOption, ShownProcedure
+from plans.presentation_diff import ShownCoverage, ShownOption, ShownProcedure
 from plans.states import ACCEPTED_STATES, UNDECIDED_STATES
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -333,6 +333,7 @@ def presentations_shown(*, presentations: list[Presentation]) -> dict:
     """Each presentation's options and procedures as shown, keyed by presentation id (2 queries)."""
     options = (
         PresentedOption.objects.filter(presentation__in=[p.pk for p in presentations])
+        .defer("estimate_scenario")  # the engine's whole input: kept for replaying, not shown
         .order_by("presentation", "position")
         .prefetch_related(
             Prefetch(
@@ -354,6 +355,11 @@ def presentations_shown(*, presentations: list[Presentation]) -> dict:
                 phase_number=row.phase_number,
                 phase_name=row.phase_name,
                 fee=row.fee,
+                insurance=row.insurance,
+                writeoff=row.writeoff,
+                patient_portion=row.patient_portion,
+                notes=tuple(row.estimate_notes),
+                next_benefit_year=row.next_benefit_year,
             )
             for row in option.procedures.all()
         )
@@ -364,6 +370,10 @@ def presentations_shown(*, presentations: list[Presentation]) -> dict:
                 recommended=option.recommended,
                 total_fee=option.total_fee,
                 procedures=procedures,
+                total_insurance=option.total_insurance,
+                total_writeoff=option.total_writeoff,
+                total_patient=option.total_patient,
+                coverages=tuple(map(ShownCoverage.from_summary, option.benefits_summary)),
             )
         )
     return {pk: tuple(options) for pk, options in shown.items()}

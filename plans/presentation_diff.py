@@ -4,9 +4,12 @@ Procedures are matched by the live procedure they froze (`key`), options by the 
 so a renamed option or a re-priced crown is a change, not a removal and an addition.
 """
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from plans.benefits_display import source_sentence
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,13 @@ class ShownProcedure:
     surfaces: str = ""
     area: str = ""
     phase_name: str = ""
+    # The insurance estimate as shown (None: no insurance on file, declined, or shown before
+    # estimates existed).
+    insurance: Decimal | None = None
+    writeoff: Decimal | None = None
+    patient_portion: Decimal | None = None
+    notes: tuple[str, ...] = ()
+    next_benefit_year: bool = False
 
     @property
     def site(self) -> str:
@@ -35,6 +45,43 @@ class ShownProcedure:
 
 
 @dataclass(frozen=True)
+class ShownCoverage:
+    """One coverage's benefit data as shown with the estimate (`benefits_summary`)."""
+
+    label: str
+    source: str
+    verified_on: datetime.date | None
+    age_days: int | None
+    warnings: tuple[str, ...] = ()
+    maximum_before: Decimal | None = None
+    maximum_after: Decimal | None = None
+    deductible_before: Decimal | None = None
+    deductible_after: Decimal | None = None
+
+    @classmethod
+    def from_summary(cls, item: dict) -> "ShownCoverage":
+        def money(name: str) -> Decimal | None:
+            return None if item.get(name) is None else Decimal(item[name])
+
+        verified_on = item.get("verified_on")
+        return cls(
+            label=item["label"],
+            source=item["source"],
+            verified_on=datetime.date.fromisoformat(verified_on) if verified_on else None,
+            age_days=item.get("age_days"),
+            warnings=tuple(item.get("warnings", ())),
+            maximum_before=money("maximum_before"),
+            maximum_after=money("maximum_after"),
+            deductible_before=money("deductible_before"),
+            deductible_after=money("deductible_after"),
+        )
+
+    @property
+    def sentence(self) -> str:
+        return source_sentence(self.source, self.verified_on, self.age_days, presented=True)
+
+
+@dataclass(frozen=True)
 class ShownOption:
     """An option as the patient saw it."""
 
@@ -43,6 +90,15 @@ class ShownOption:
     recommended: bool
     total_fee: Decimal
     procedures: tuple[ShownProcedure, ...] = ()
+    # The estimate's totals as shown (None: no insurance, or shown before estimates existed).
+    total_insurance: Decimal | None = None
+    total_writeoff: Decimal | None = None
+    total_patient: Decimal | None = None
+    coverages: tuple[ShownCoverage, ...] = ()
+
+    @property
+    def estimated(self) -> bool:
+        return self.total_patient is not None
 
 
 @dataclass(frozen=True)

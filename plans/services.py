@@ -20,6 +20,7 @@ from coordinator.money import MAX_FEE, to_cents
 from insurance import plan_estimates
 from patients.models import Patient
 from plans.models import (
+    MAX_WAIT_MONTHS,
     CompletedProcedure,
     Decision,
     DecisionKind,
@@ -242,6 +243,73 @@ def phase_remove(*, phase: Phase, request: HttpRequest, expected_version: int) -
         if remaining.number != number:
             Phase.objects.filter(pk=remaining.pk).update(number=number)
     _bump(plan)
+
+
+def _check_open(plan: TreatmentPlan) -> None:
+    if plan.closed_at is not None:
+        raise TransitionNotAllowed("This plan is closed: reopen it first.")
+
+
+@transaction.atomic
+def phase_set_benefit_year(
+    *, phase: Phase, request: HttpRequest, expected_version: int, next_benefit_year: bool
+) -> None:
+    """Plan the phase for the primary insurance's next benefit year, or back into this one."""
+    plan = _lock(phase.option.plan, expected_version)
+    _check_open(plan)
+    phase.next_benefit_year = next_benefit_year
+    phase.save(update_fields=["next_benefit_year"])
+    _bump(plan)
+    _audit(
+        request,
+        "plan.phase_benefit_year",
+        plan,
+        phase=phase.number,
+        next_benefit_year=next_benefit_year,
+    )
+
+
+@transaction.atomic
+def phase_set_wait(
+    *, phase: Phase, request: HttpRequest, expected_version: int, may_wait_months: int
+) -> None:
+    """How long the dentist lets this phase wait (what a split across benefit years may use)."""
+    plan = _lock(phase.option.plan, expected_version)
+    _check_open(plan)
+    if not 0 <= may_wait_months <= MAX_WAIT_MONTHS:
+        raise ValidationError({"may_wait_months": f"From 0 to {MAX_WAIT_MONTHS} months."})
+    phase.may_wait_months = may_wait_months
+    phase.save(update_fields=["may_wait_months"])
+    _bump(plan)
+    _audit(request, "plan.phase_wait", plan, phase=phase.number, months=may_wait_months)
+
+
+@transaction.atomic
+def option_split_benefit_years(
+    *,
+    option: TreatmentOption,
+    request: HttpRequest,
+    expected_version: int,
+    next_year_phases: frozenset[int],
+) -> None:
+    """Date exactly these phases (by number) in the next benefit year, the others in this one."""
+    plan = _lock(option.plan, expected_version)
+    _check_open(plan)
+    phases = list(Phase.objects.filter(option=option, practice=plan.practice))
+    if not next_year_phases <= {phase.number for phase in phases}:
+        raise ValidationError("That split names a phase this option does not have: reload.")
+    for phase in phases:
+        wanted = phase.number in next_year_phases
+        if phase.next_benefit_year != wanted:
+            Phase.objects.filter(pk=phase.pk).update(next_benefit_year=wanted)
+    _bump(plan)
+    _audit(
+        request,
+        "plan.benefit_years_split",
+        plan,
+        option=str(option.pk),
+        next_year_phases=sorted(next_year_phases),
+    )
 
 
 def _check_site(code: ProcedureCode, tooth: str, surfaces: str, area: str) -> None:
@@ -487,11 +555,6 @@ def plan_present(
 
 
 # --- Decisions and completed work ------------------------------------------------------------
-
-
-def _check_open(plan: TreatmentPlan) -> None:
-    if plan.closed_at is not None:
-        raise TransitionNotAllowed("This plan is closed: reopen it first.")
 
 
 def _mark_diagnosed(plan: TreatmentPlan, at: datetime) -> None:

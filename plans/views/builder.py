@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import replace_url
@@ -22,6 +23,7 @@ from coordinator.roles import Capability
 from patients import selectors as patient_selectors
 from plans import selectors, services
 from plans.forms import (
+    BenefitYearForm,
     CloseForm,
     CompleteForm,
     DecisionForm,
@@ -33,7 +35,9 @@ from plans.forms import (
     PresentForm,
     ProcedureAddForm,
     ProcedureEditForm,
+    SplitForm,
     VersionForm,
+    WaitForm,
     apply_service_errors,
 )
 from plans.models import DecisionKind, Phase, PlannedProcedure, TreatmentOption, TreatmentPlan
@@ -355,10 +359,12 @@ def phase_add(request: HttpRequest, plan_id, option_id) -> HttpResponse:
     return _option_action(request, plan_id, option_id, VersionForm, "option-{option}", change)
 
 
-def _phase_action(request, plan_id, phase_id, form_class, key, change) -> HttpResponse:
+def _phase_action(
+    request, plan_id, phase_id, form_class, key, change, auto_id="phase-{phase}-%s"
+) -> HttpResponse:
     plan = _plan(request, plan_id)
     phase = selectors.phase_get(plan=plan, phase_id=phase_id)
-    form = form_class(request.POST, auto_id=f"phase-{phase.pk}-%s")
+    form = form_class(request.POST, auto_id=auto_id.format(phase=phase.pk))
     return _attempt(
         request,
         plan,
@@ -389,6 +395,66 @@ def phase_remove(request: HttpRequest, plan_id, phase_id) -> HttpResponse:
         return f"Phase {phase.number} removed."
 
     return _phase_action(request, plan_id, phase_id, VersionForm, "phase-{phase}", change)
+
+
+# --- Benefit years ------------------------------------------------------------------------------
+
+
+@require_POST
+@practice_view(Capability.PLANS_EDIT)
+def phase_benefit_year(request: HttpRequest, plan_id, phase_id) -> HttpResponse:
+    def change(phase: Phase, data: dict) -> str:
+        moving = data["benefit_year"] == "next"
+        services.phase_set_benefit_year(
+            phase=phase,
+            request=request,
+            expected_version=data["version"],
+            next_benefit_year=moving,
+        )
+        year = "the next benefit year" if moving else "this benefit year"
+        return f"{phase} is planned for {year}: the estimate is updated."
+
+    return _phase_action(request, plan_id, phase_id, BenefitYearForm, "phase-{phase}", change)
+
+
+@require_POST
+@practice_view(Capability.PLANS_EDIT)
+def phase_wait(request: HttpRequest, plan_id, phase_id) -> HttpResponse:
+    def change(phase: Phase, data: dict) -> str:
+        months = data["may_wait_months"]
+        services.phase_set_wait(
+            phase=phase, request=request, expected_version=data["version"], may_wait_months=months
+        )
+        if not months:
+            return f"{phase} should not wait."
+        return f"{phase} may wait up to {months} month{pluralize(months)}."
+
+    return _phase_action(
+        request,
+        plan_id,
+        phase_id,
+        WaitForm,
+        "phase-wait-{phase}",
+        change,
+        auto_id="phase-wait-{phase}-%s",
+    )
+
+
+@require_POST
+@practice_view(Capability.PLANS_EDIT)
+def option_split(request: HttpRequest, plan_id, option_id) -> HttpResponse:
+    """Apply a split suggestion: exactly the phases it names wait for the next benefit year."""
+
+    def change(option: TreatmentOption, data: dict) -> str:
+        services.option_split_benefit_years(
+            option=option,
+            request=request,
+            expected_version=data["version"],
+            next_year_phases=data["next_year_phases"],
+        )
+        return "Split applied: the estimate below shows the phases in their benefit years."
+
+    return _option_action(request, plan_id, option_id, SplitForm, "option-{option}", change)
 
 
 # --- Procedures --------------------------------------------------------------------------------

@@ -17,7 +17,20 @@ from django.utils import timezone
 
 from coordinator.permissions import can
 from coordinator.roles import Capability
+from insurance import engine
+from insurance.adapter import next_benefit_year_start
+from insurance.plan_estimates import (
+    CoverageStatus,
+    OptionEstimate,
+    ProcedureEstimate,
+    SplitSuggestion,
+    Totals,
+    estimate_option,
+    patient_coverages,
+    suggest_split,
+)
 from plans import selectors
+from plans.benefits_display import source_sentence, split_sentence
 from plans.chart import Chart, ToothWork, chart_layout, mark_work
 from plans.forms import (
     CloseForm,
@@ -30,6 +43,7 @@ from plans.forms import (
     ProcedureAddForm,
     ProcedureEditForm,
     VersionForm,
+    WaitForm,
 )
 from plans.models import (
     CompletedProcedure,
@@ -68,6 +82,8 @@ class ProcedureRow:
     decide_form: DecisionForm | None = None
     complete_form: CompleteForm | None = None
     error: str = ""
+    # The insurance estimate (None: no insurance on file, or declined work, which uses none).
+    estimate: ProcedureEstimate | None = None
 
     @property
     def latest(self) -> Decision | None:
@@ -95,7 +111,40 @@ class PhaseView:
     total: Decimal
     rows: list[ProcedureRow] = field(default_factory=list)
     rename_form: PhaseNameForm | None = None
+    wait_form: WaitForm | None = None
+    # Offered to editors when the patient has insurance: move to the other benefit year.
+    move_to: str = ""
     error: str = ""
+    estimate: Totals | None = None
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """One coverage on the plan page: where its benefit data came from, and what is left."""
+
+    status: CoverageStatus
+
+    @property
+    def sentence(self) -> str:
+        status = self.status
+        return source_sentence(status.source, status.verified_on, status.age_days)
+
+
+@dataclass
+class SplitView:
+    suggestion: SplitSuggestion
+    can_apply: bool = False
+
+    @property
+    def sentence(self) -> str:
+        suggestion = self.suggestion
+        return split_sentence(
+            suggestion.next_year_phases, suggestion.next_year_starts, suggestion.saving
+        )
+
+    @property
+    def phases_value(self) -> str:
+        return ",".join(str(number) for number in sorted(self.suggestion.next_year_phases))
 
 
 @dataclass
@@ -112,6 +161,17 @@ class OptionView:
     error: str = ""
     can_accept: bool = False
     can_remove: bool = False
+    # Insurance: None without coverage on file (the page then shows fees only).
+    estimate: OptionEstimate | None = None
+    estimate_problem: str = ""
+    coverages: list[CoverageView] = field(default_factory=list)
+    split: SplitView | None = None
+    next_year_starts: date | None = None
+
+    @property
+    def columns(self) -> int:
+        """Columns of the procedure tables: three more for the estimate."""
+        return 9 if self.estimate else 6
 
     @property
     def phase_totals(self) -> list[tuple[Phase, Decimal]]:
@@ -284,6 +344,7 @@ class _PageBuilder:
                 else None
             ),
             "can_reopen": can(self.request, Capability.PLANS_EDIT) and plan.closed_at is not None,
+            "may_edit_patient": can(self.request, Capability.PATIENTS_EDIT),
             # The hidden version field of the forms that carry nothing else (no ids: many copies).
             "version_form": VersionForm(initial={"version": plan.version}, auto_id=False),
             "notice": state.notice,
@@ -331,10 +392,14 @@ class _PageBuilder:
                 phases=phases,
                 auto_id="add-%s",
             )
+        self.insure(view, phases)
+        estimate = view.estimate
         by_phase: dict[uuid.UUID, PhaseView] = {}
         for phase in phases:
             phase_view = PhaseView(phase, view.totals.by_phase.get(phase.number, Decimal("0.00")))
             phase_view.error = state.error(f"phase-{phase.pk}")
+            if estimate:
+                phase_view.estimate = estimate.by_phase.get(phase.number, Totals())
             if self.may_edit:
                 phase_view.rename_form = self.version_form(
                     f"phase-rename-{phase.pk}",
@@ -342,10 +407,56 @@ class _PageBuilder:
                     initial={"name": phase.name},
                     auto_id=f"phase-{phase.pk}-%s",
                 )
+                phase_view.wait_form = self.version_form(
+                    f"phase-wait-{phase.pk}",
+                    WaitForm,
+                    initial={"may_wait_months": phase.may_wait_months},
+                    auto_id=f"phase-wait-{phase.pk}-%s",
+                )
+                # Moving back stays possible when the insurance is gone meanwhile.
+                if phase.next_benefit_year:
+                    phase_view.move_to = "this"
+                elif estimate:
+                    phase_view.move_to = "next"
             by_phase[phase.pk] = phase_view
         for procedure in procedures:
-            by_phase[procedure.phase_id].rows.append(self.row(procedure, phases))
+            row = self.row(procedure, phases)
+            if estimate:
+                row.estimate = estimate.procedures.get(procedure.pk)
+            by_phase[procedure.phase_id].rows.append(row)
         view.phases = list(by_phase.values())
+
+    def insure(self, view: OptionView, phases: list[Phase]) -> None:
+        """The option's insurance estimate, its coverages, and a cheaper split to suggest.
+
+        Coverage loads in a fixed handful of queries; the rest is arithmetic.
+        """
+        plan, today = self.plan, timezone.localdate()
+        coverages = patient_coverages(patient=plan.patient, as_of=today)
+        if not coverages:
+            return
+        given = {
+            "practice": self.request.practice,
+            "patient": plan.patient,
+            "procedures": view.procedures,
+            "coverages": coverages,
+            "as_of": today,
+        }
+        try:
+            estimate = estimate_option(**given)
+            suggestion = suggest_split(phases=phases, **given)
+        except engine.ScenarioError as error:
+            # Benefit records the engine cannot read: say so, and show fees only.
+            view.estimate_problem = (
+                f"No insurance estimate: the patient's insurance records need attention "
+                f"({error.problem})."
+            )
+            return
+        view.estimate = estimate
+        view.coverages = [CoverageView(status) for status in estimate.coverages]
+        view.next_year_starts = next_benefit_year_start(coverages, today)
+        if suggestion is not None:
+            view.split = SplitView(suggestion, can_apply=self.may_edit)
 
     def row(self, procedure: PlannedProcedure, phases: list[Phase]) -> ProcedureRow:
         state, key = self.state, procedure.pk

@@ -23,6 +23,7 @@ from plans.models import (
     TreatmentPlan,
 )
 from tests.factories import MembershipFactory, PatientFactory, UserFactory
+from tests.insurance.coverage_builders import cover, group_plan, used
 from tests.plans.builder_helpers import (
     add_option,
     add_procedure,
@@ -713,13 +714,21 @@ def test_the_plan_page_runs_the_same_queries_for_2_and_40_procedures(
         client.post(_url("present", plan), {"version": _version(plan), "mode": "in_person"})
         for procedure in _procedures(plan)[:2]:
             client.post(_url("procedure_decide", plan, procedure.pk), {"kind": "accepted"})
+    # Two coverages with their benefits, fees and a year of history: the estimate loads them
+    # in a fixed handful of queries.
+    today = timezone.localdate()
+    for ordinal in (1, 2):
+        coverage = cover(patient, group_plan(practice, carrier=f"C{ordinal}"), ordinal=ordinal)
+        for month in range(12):
+            used(coverage, day=today - datetime.timedelta(days=30 * month), amount="25.00")
     with time_machine.travel(timezone.now(), tick=False):
         client.get(_url("detail", small))
         open_small = {"open": _procedures(small)[0].pk}
         with CaptureQueriesContext(connection) as queries:
             assert client.get(_url("detail", small), open_small, headers=headers).status_code == 200
-        assert len(queries) <= 15, "\n".join(q["sql"] for q in queries.captured_queries)
+        assert len(queries) <= 17, "\n".join(q["sql"] for q in queries.captured_queries)
         open_large = {"open": _procedures(large)[0].pk}
         with django_assert_num_queries(len(queries)):
             page = client.get(_url("detail", large), open_large, headers=headers)
     assert page.content.count(b'class="procedure"') == 40
+    assert page.content.count(b'class="estimate-detail"') == 40

@@ -78,8 +78,13 @@ def scenario_document(
     lines: Iterable[EstimateLine],
     as_of: datetime.date,
     patient_id,
+    office_fees: dict[str, Decimal] | None = None,
 ) -> dict:
-    """The engine's input for one patient's lines, with coverages in payment order."""
+    """The engine's input for one patient's lines, with coverages in payment order.
+
+    `office_fees` (the catalog's fees) is needed only for codes that lines are downgraded to:
+    a percentage plan pays a downgraded line on the office fee of the cheaper code.
+    """
     next_year = next_benefit_year_start(coverages, as_of)
     plans, history, family = [], [], set()
     for ordinal, coverage in enumerate(coverages, start=1):
@@ -99,6 +104,7 @@ def scenario_document(
         "mode": "treatment_plan",
         "patient": patient,
         "settings": {name: getattr(practice, name) for name in _SETTINGS},
+        "office_fees": {code: _money(fee) for code, fee in sorted((office_fees or {}).items())},
         "plans": plans,
         "history": history,
         "procedures": [_line(line, next_year) for line in lines],

@@ -20,7 +20,7 @@ from insurance.adapter import EstimateLine, next_benefit_year_start, scenario_do
 from insurance.engine.remaining import remaining
 from insurance.engine.values import ZERO, add_months, benefit_year_start
 from insurance.models import BenefitsSource, Coverage, InsuranceHistory
-from plans.models import PlannedProcedure, ProcedureStatus
+from plans.models import PlannedProcedure, ProcedureCode, ProcedureStatus
 
 NOTE_TEXT = {
     "excluded": "Not covered: the plan excludes this procedure.",
@@ -205,6 +205,7 @@ def estimate_option(
         lines=lines,
         as_of=as_of,
         patient_id=patient.pk,
+        office_fees=_downgrade_office_fees(practice, coverages),
     )
     result = engine.estimate(engine.read_scenario(document))
     by_ref = {str(p.pk): p for p in procedures}
@@ -244,6 +245,22 @@ def estimate_option(
         scenario=document,
         has_insurance=bool(coverages),
         age_unknown=patient.birth_date is None,
+    )
+
+
+def _downgrade_office_fees(practice, coverages) -> dict[str, Decimal]:
+    """The catalog fees of the codes a percentage plan without allowed amounts downgrades to
+    (a query only when such a plan has downgrade rules)."""
+    codes = {
+        rule.to_code
+        for coverage in coverages
+        if coverage.subscription.group_plan.plan_type == "percentage"
+        for rule in coverage.subscription.group_plan.downgrade_rules.all()
+    }
+    if not codes:
+        return {}
+    return dict(
+        ProcedureCode.objects.filter(practice=practice, code__in=codes).values_list("code", "fee")
     )
 
 

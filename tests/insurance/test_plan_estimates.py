@@ -304,3 +304,40 @@ def test_stale_benefit_data_is_flagged(source, verified_on, expected):
     assert (
         stale_warnings(source, verified_on, TODAY, renewal_month=1, stale_after_days=30) == expected
     )
+
+
+def test_a_percentage_plan_pays_a_downgraded_filling_on_the_cheaper_codes_office_fee(
+    practice, patient, plan, catalog
+):
+    from insurance.models import DowngradeRule
+    from plans.models import ProcedureCode
+
+    indemnity = group_plan(
+        practice,
+        plan_type="percentage",
+        benefits=[{"kind": "coverage", "scope": "category:restorative", "percent": 80}],
+    )
+    with scopes_disabled():
+        ProcedureCode.objects.create(
+            practice=practice,
+            code="D2140",
+            category="restorative",
+            description="Silver filling",
+            fee=Decimal("150.00"),
+        )
+        DowngradeRule.objects.create(
+            practice=practice,
+            group_plan=indemnity,
+            code="D2392",
+            to_code="D2140",
+            when="posterior",
+        )
+    cover(patient, indemnity)
+    filling = add_procedure(plan, catalog["filling2"], tooth="30", surfaces="MO")
+
+    _, estimate = _estimate(practice, patient, plan)
+
+    [share] = estimate.procedures[filling.pk].shares
+    assert (share.substituted_code, share.allowed) == ("D2140", Decimal("150.00"))
+    assert share.insurance == Decimal("120.00")  # 80% of the silver filling's 150.00
+    assert estimate.procedures[filling.pk].totals.patient == Decimal("125.00")

@@ -88,11 +88,23 @@ class _Node:
     def has(self, key: str) -> bool:
         return self.value.get(key) is not None
 
-    def get(self, key: str, read: Callable[["_Node"], Any], default=None, required=False):
+    def get(
+        self,
+        key: str,
+        read: Callable[["_Node"], Any],
+        default=None,
+        required=False,
+        nullable=False,
+    ):
+        """A field's value read by `read`; null only where the contract allows it (3.0)."""
         node = self.child(key)
-        if node.value is None:
+        if key not in self.value or (node.value is None and required):
             if required:
                 node.fail("is required")
+            return default
+        if node.value is None:
+            if not nullable:
+                node.fail("must not be null (omit the field instead)")
             return default
         return read(node)
 
@@ -109,11 +121,13 @@ def _boolean(node: _Node) -> bool:
     return node.value
 
 
-def _integer(low: int, high: int) -> Callable[[_Node], int]:
+def _integer(low: int, high: int | None) -> Callable[[_Node], int]:
     def read(node: _Node) -> int:
         if not isinstance(node.value, int) or isinstance(node.value, bool):
             node.fail("must be an integer")
-        if not low <= node.value <= high:
+        if high is None and node.value < low:
+            node.fail(f"must be at least {low}")
+        if high is not None and not low <= node.value <= high:
             node.fail(f"must be between {low} and {high}")
         return node.value
 
@@ -266,7 +280,7 @@ def _settings(node: _Node) -> Settings:
     names = tuple(Settings.__dataclass_fields__)
     node.obj(names)
     return Settings(
-        **{name: node.get(name, _boolean) for name in names if node.has(name)},
+        **{name: node.get(name, _boolean) for name in names if name in node.value},
     )
 
 
@@ -276,7 +290,7 @@ def _schedule(node: _Node) -> Schedule:
     schedule = {}
     for key in node.value:
         _code(_Node(key, node.child(key).path))
-        schedule[key] = node.get(key, _money)
+        schedule[key] = node.get(key, _money, nullable=True)
     return schedule
 
 
@@ -335,7 +349,7 @@ def _plan(node: _Node, categories: dict[str, Category]) -> Plan:
         missing_tooth_clause=node.get("missing_tooth_clause", _boolean, default=False),
         benefits_source=verified[0],
         benefits_verified_on=verified[1],
-        **{name: node.get(name, _boolean) for name in _WRITEOFF_OVERRIDES},
+        **{name: node.get(name, _boolean, nullable=True) for name in _WRITEOFF_OVERRIDES},
     )
 
 
@@ -372,7 +386,8 @@ def _downgrades(node: _Node):
 
 def _verified(node: _Node):
     node.obj(("source", "on"))
-    return node.get("source", _choice(BENEFIT_SOURCES), required=True), node.get("on", _date)
+    source = node.get("source", _choice(BENEFIT_SOURCES), required=True)
+    return source, node.get("on", _date, nullable=True)
 
 
 def _scope(categories: dict[str, Category]) -> Callable[[_Node], Scope]:
@@ -525,7 +540,7 @@ def _lines(node: _Node, as_of: datetime.date, plan_refs: set[str]) -> tuple[Line
                 fee=item.get("fee", _money),
                 units=item.get("units", _integer(1, 99), default=1),
                 site=_site(item),
-                priority=item.get("priority", _integer(1, 10**6)),
+                priority=item.get("priority", _integer(1, None)),
                 date=item.get("date", _date, default=as_of),
                 overrides=item.get("overrides", lambda n: _overrides(n, plan_refs), default={}),
             )
@@ -542,12 +557,10 @@ def _overrides(node: _Node, plan_refs: set[str]) -> dict[str, Override]:
         item = node.child(ref)
         if ref not in plan_refs:
             item.fail(f'unknown plan "{ref}"')
-        if item.value is None:
-            continue
         item.obj(("ins_estimate", "percentage"))
         overrides[ref] = Override(
-            ins_estimate=item.get("ins_estimate", _money),
-            percentage=item.get("percentage", _integer(0, 100)),
+            ins_estimate=item.get("ins_estimate", _money, nullable=True),
+            percentage=item.get("percentage", _integer(0, 100), nullable=True),
         )
     return overrides
 
@@ -575,8 +588,8 @@ def _history(node: _Node, plan_refs, family: set[str], lines: dict[str, Line]):
         if member is not None and member not in family:
             item.child("member").fail(f'unknown family member "{member}"')
         line = None
-        if item.has("procedure"):
-            ref = item.get("procedure", _ref)
+        ref = item.get("procedure", _ref)
+        if ref is not None:
             line = lines.get(ref)
             if line is None:
                 item.child("procedure").fail(f'unknown procedure "{ref}"')

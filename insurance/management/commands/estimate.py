@@ -22,6 +22,8 @@ def _estimate_document(text: str):
         document = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as error:
         raise _InvalidInput(f"$: not valid JSON ({error})") from None
+    except RecursionError:
+        raise _InvalidInput("$: not valid JSON (nested too deeply)") from None
     try:
         if isinstance(document, list):
             if not document:

@@ -57,6 +57,8 @@ ESTIMATE_SETTINGS = (
     "blank_allowed_is_zero",
 )
 ESTIMATE_FIELDS = frozenset({*ESTIMATE_SETTINGS, "benefits_stale_after_days"})
+# What an electronic eligibility request (X12 270) says about the practice.
+ELIGIBILITY_FIELDS = ("npi", "x12_submitter_id")
 STALE_AFTER_DAYS_DEFAULT = 30
 
 
@@ -78,6 +80,7 @@ class PracticeSettingsForm(forms.ModelForm):
             "mfa_for_all_staff",
             *ESTIMATE_SETTINGS,
             "benefits_stale_after_days",
+            *ELIGIBILITY_FIELDS,
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         labels = {
@@ -127,19 +130,39 @@ class PracticeSettingsForm(forms.ModelForm):
                 "Estimates warn when a plan's benefits were last checked longer ago than this. "
                 "Left empty: 30."
             ),
+            "npi": "The practice's (billing provider's) 10-digit National Provider Identifier.",
+            "x12_submitter_id": (
+                "The sender ID your clearinghouse gave the practice for eligibility requests "
+                "(up to 15 letters and digits)."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Optional so that a settings form saved without it keeps working; empty means 30 days.
         self.fields["benefits_stale_after_days"].required = False
+        # Typed with spaces or dashes; the model checks the 10 digits once they are gone.
+        npi = self.fields["npi"]
+        npi.max_length = 20
+        npi.validators = []
+        npi.widget.attrs.update(maxlength="20", inputmode="numeric", autocomplete="off")
 
     def clean_benefits_stale_after_days(self) -> int:
         days = self.cleaned_data["benefits_stale_after_days"]
         return STALE_AFTER_DAYS_DEFAULT if days is None else days
 
     def practice_fields(self) -> list:
-        return [field for field in self.visible_fields() if field.name not in ESTIMATE_FIELDS]
+        grouped = ESTIMATE_FIELDS | set(ELIGIBILITY_FIELDS)
+        return [field for field in self.visible_fields() if field.name not in grouped]
+
+    def eligibility_fields(self) -> list:
+        return [field for field in self.visible_fields() if field.name in ELIGIBILITY_FIELDS]
+
+    def clean_npi(self) -> str:
+        return self.cleaned_data["npi"].replace(" ", "").replace("-", "")
+
+    def clean_x12_submitter_id(self) -> str:
+        return self.cleaned_data["x12_submitter_id"].strip().upper()
 
     def estimate_fields(self) -> list:
         return [field for field in self.visible_fields() if field.name in ESTIMATE_FIELDS]

@@ -1,5 +1,6 @@
 """Staff, practices (the tenant), memberships, sessions and the append-only audit trail."""
 
+import re
 import uuid
 import zoneinfo
 
@@ -81,6 +82,25 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f'"{value}" is not a time zone (for example America/Chicago).')
 
 
+def npi_check_digit_ok(npi: str) -> bool:
+    """The NPI's last digit is its Luhn check digit, computed with the card-issuer prefix 80840."""
+    digits = [int(d) for d in "80840" + npi]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 1:
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return total % 10 == 0
+
+
+def validate_npi(value: str) -> None:
+    if not re.fullmatch(r"\d{10}", value):
+        raise ValidationError("An NPI is 10 digits.")
+    if not npi_check_digit_ok(value):
+        raise ValidationError("This is not a valid NPI: its check digit does not match.")
+
+
 class Practice(models.Model):
     """One dental office (a location): the tenant that owns all patient data."""
 
@@ -112,6 +132,14 @@ class Practice(models.Model):
     # Estimates flag benefit data verified longer ago than this.
     benefits_stale_after_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    # Electronic eligibility checks (X12 270): the billing provider and the clearinghouse account.
+    npi = models.CharField("NPI", max_length=10, blank=True, validators=[validate_npi])
+    x12_submitter_id = models.CharField(
+        "Clearinghouse submitter ID",
+        max_length=15,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]*$", "Letters and digits only.")],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -168,6 +168,12 @@ USE_TZ = True
 # The default country for phone numbers typed without a +country code.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 
+# How eligibility requests (X12 270) reach the payer: a class with submit(request_text) that
+# returns the 271, or None when the answer comes back later as an uploaded file.
+X12_CLEARINGHOUSE_TRANSPORT = env_str(
+    "X12_CLEARINGHOUSE_TRANSPORT", "insurance.clearinghouse.FileTransport"
+)
+
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"

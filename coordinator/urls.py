@@ -7,6 +7,7 @@ from coordinator import views
 practice_patterns = [
     path("", views.practice_home, name="practice_home"),
     path("patients/", include("patients.urls")),
+    path("patients/<uuid:patient_id>/insurance/", include("insurance.patient_urls")),
     path("plans/", include("plans.urls.builder")),
     path("", include("plans.urls.overview")),
     path("catalog/", include("plans.urls.catalog")),

@@ -662,3 +662,90 @@ class InsuranceHistory(models.Model):
             errors.setdefault("area", "Give a tooth or an arch/quadrant, not both.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- Eligibility checks --------------------------------------------------------------------------
+
+
+class EligibilityCheckKind(models.TextChoices):
+    X12 = "x12", "Electronic (270/271)"
+    PHONE = "phone", "Phone call"
+
+
+class EligibilityCheck(models.Model):
+    """One verification of a coverage with the payer: an electronic inquiry (X12 270) and its
+    answer (271), or a phone call.
+
+    An electronic check is recorded when its 270 is made; `active` stays None until the 271 is
+    imported.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    # A coverage removed as entered by mistake takes its checks with it; ended ones keep them.
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.CASCADE, related_name="eligibility_checks"
+    )
+    kind = models.CharField(max_length=5, choices=EligibilityCheckKind.choices)
+    # The day of the payer's answer (or of the 270, while there is none).
+    checked_on = models.DateField()
+    # TRN02 of the 270, echoed by the 271: how an imported answer finds its request.
+    trace_number = models.CharField(max_length=50, blank=True)
+    request_270 = models.TextField(blank=True)
+    response_271 = models.TextField(blank=True)
+    active = models.BooleanField(null=True, blank=True)
+    # What the answer said and what importing it changed, for the check's page.
+    summary = models.JSONField(default=dict, blank=True)
+    # The payer's free-text messages, verbatim, one a line.
+    messages = models.TextField(blank=True)
+    spoke_with = models.CharField(max_length=200, blank=True)
+    reference_number = models.CharField(max_length=80, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(practice="practice")
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="phone") | Q(request_270="", response_271="", trace_number=""),
+                name="eligibility_phone_has_no_x12",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="x12") | Q(spoke_with="", reference_number=""),
+                name="eligibility_x12_has_no_call",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["coverage", "-recorded_at"], name="eligibility_coverage_idx"),
+            models.Index(fields=["practice", "trace_number"], name="eligibility_trace_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} eligibility check"
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self.kind == EligibilityCheckKind.X12 and not self.response_271
+
+    def clean(self) -> None:
+        _same_practice(self, coverage=self.coverage if self.coverage_id else None)
+
+
+class X12ControlNumber(models.Model):
+    """The last interchange control number (ISA13/GS06) a practice used: one row per practice,
+    counted up under a row lock so that two requests never share a number."""
+
+    practice = models.OneToOneField(
+        Practice, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(practice="practice")
+
+    def __str__(self) -> str:
+        return "X12 control number"

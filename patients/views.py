@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from coordinator.audit import audit_record, audit_record_patients
 from coordinator.permissions import can, practice_view
 from coordinator.roles import Capability
+from insurance import coverage_selectors
 from patients import selectors, services
 from patients.forms import PatientForm
 from plans import overview_selectors
@@ -46,10 +47,21 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         timeline = overview_selectors.patient_timeline(
             practice=request.practice, patient=patient, plans=plans
         )
+    coverages = []
+    if can(request, Capability.INSURANCE_VIEW):
+        coverages = coverage_selectors.patient_coverage_summary(
+            practice=request.practice, patient=patient
+        )
     return render(
         request,
         "patients/patient_detail.html",
-        {"patient": patient, "plans": plans, "timeline": timeline},
+        {
+            "patient": patient,
+            "plans": plans,
+            "timeline": timeline,
+            "coverages": coverages,
+            "today": timezone.localdate(),
+        },
     )
 
 

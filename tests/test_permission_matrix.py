@@ -20,11 +20,26 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from coordinator.roles import ROLE_CAPABILITIES, Capability, Role
+from insurance.models import (
+    Coverage,
+    DowngradeRule,
+    EligibilityCheck,
+    InsuranceHistory,
+    Subscription,
+)
 from patients.models import Patient
 from plans import services as plan_services
 from plans.models import ProcedureCode
 from tests.conftest import sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import (
+    BenefitFactory,
+    CarrierFactory,
+    FeeScheduleEntryFactory,
+    GroupPlanFactory,
+    MembershipFactory,
+    UserFactory,
+)
+from tests.insurance.x12.x12_text import SAMPLE_271
 
 LOGIN = "/accounts/login/"
 STAFF = {
@@ -155,6 +170,146 @@ def _edited_catalog_code(ctx) -> dict:
 def _catalog_file(ctx) -> dict:
     content = b"code,description,fee\nD0120,Check-up exam,65.00\n"
     return {"file": SimpleUploadedFile("codes.csv", content, content_type="text/csv")}
+
+
+# Insurance: a carrier and a PPO group plan with one row of each kind the pages act on.
+INSURANCE_KEEPERS = frozenset({Role.COORDINATOR, Role.OFFICE_MANAGER, Role.OWNER})
+INSURANCE_PLANS = "/p/{practice}/insurance/plans/"
+
+
+def _insurance(ctx) -> SimpleNamespace:
+    if not hasattr(ctx, "insurance"):
+        carrier = CarrierFactory(practice=ctx.practice, name="Delta Matrix")
+        group_plan = GroupPlanFactory(practice=ctx.practice, carrier=carrier, plan_type="ppo")
+        ctx.insurance = SimpleNamespace(
+            carrier=carrier,
+            group_plan=group_plan,
+            benefit=BenefitFactory(group_plan=group_plan, practice=ctx.practice),
+            downgrade=DowngradeRule.objects.create(
+                practice=ctx.practice, group_plan=group_plan, code="D2392", to_code="D2150"
+            ),
+            fee=FeeScheduleEntryFactory(
+                group_plan=group_plan, practice=ctx.practice, code="D2740", amount="815.00"
+            ),
+        )
+    return ctx.insurance
+
+
+def _carrier(ctx) -> dict:
+    return {"practice_slug": ctx.practice.slug, "carrier_id": _insurance(ctx).carrier.pk}
+
+
+def _group_plan(ctx, **extra) -> dict:
+    return {"practice_slug": ctx.practice.slug, "plan_id": _insurance(ctx).group_plan.pk, **extra}
+
+
+def _benefit(ctx) -> dict:
+    return _group_plan(ctx, benefit_id=_insurance(ctx).benefit.pk)
+
+
+def _downgrade(ctx) -> dict:
+    return _group_plan(ctx, rule_id=_insurance(ctx).downgrade.pk)
+
+
+def _allowed_fees(ctx) -> dict:
+    return _group_plan(ctx, schedule="allowed")
+
+
+def _new_carrier(ctx) -> dict:
+    return {"name": "Guardian Dental", "payer_id": "GI813", "phone": ""}
+
+
+def _new_group_plan(ctx) -> dict:
+    return {
+        "carrier": str(_insurance(ctx).carrier.pk),
+        "employer": "Acme Tools",
+        "group_number": "G-1001",
+        "plan_type": "ppo",
+        "cob_rule": "standard",
+        "renewal_month": "1",
+        "downgrades_enabled": "on",
+        "writeoff_on_downgraded": "on",
+        "benefits_source": "assumed",
+    }
+
+
+def _edited_group_plan(ctx) -> dict:
+    return {**_new_group_plan(ctx), "employer": "Acme Tools Inc", "is_active": "on"}
+
+
+def _fee_file(ctx) -> dict:
+    content = b"code,amount\nD0120,42.00\n"
+    return {"file": SimpleUploadedFile("fees.csv", content, content_type="text/csv")}
+
+
+# A patient's insurance: the matrix patient covered by the matrix group plan, with one history
+# entry and one eligibility check (a 270 made), and the practice's eligibility ids.
+INSURANCE_PAGE = "/p/{practice}/patients/{patient}/insurance/"
+
+
+def _patient_coverage(ctx) -> SimpleNamespace:
+    if not hasattr(ctx, "coverage"):
+        group_plan = _insurance(ctx).group_plan
+        with scopes_disabled():
+            ctx.practice.npi = "1234567893"
+            ctx.practice.x12_submitter_id = "MATRIX01"
+            ctx.practice.save(update_fields=["npi", "x12_submitter_id"])
+            subscription = Subscription.objects.create(
+                practice=ctx.practice, group_plan=group_plan, subscriber=ctx.patient, member_id="M1"
+            )
+            coverage = Coverage.objects.create(
+                practice=ctx.practice,
+                patient=ctx.patient,
+                subscription=subscription,
+                ordinal=1,
+                relationship="self",
+            )
+            entry = InsuranceHistory.objects.create(
+                practice=ctx.practice,
+                subscription=subscription,
+                patient=ctx.patient,
+                kind="paid",
+                code="D1110",
+                service_date=datetime.date(2024, 5, 1),
+            )
+            check = EligibilityCheck.objects.create(
+                practice=ctx.practice,
+                coverage=coverage,
+                kind="x12",
+                checked_on=datetime.date(2025, 1, 2),
+                trace_number="000000001",
+                request_270="ISA*00*~",
+            )
+        ctx.coverage = SimpleNamespace(coverage=coverage, entry=entry, check=check)
+    return ctx.coverage
+
+
+def _coverage(ctx, **extra) -> dict:
+    return {**_patient(ctx), "coverage_id": _patient_coverage(ctx).coverage.pk, **extra}
+
+
+def _new_coverage(ctx) -> dict:
+    return {
+        "group_plan": str(_insurance(ctx).group_plan.pk),
+        "subscriber": str(ctx.patient.pk),
+        "relationship": "self",
+        "member_id": "M9",
+    }
+
+
+def _new_history_entry(ctx) -> dict:
+    return {
+        "patient": str(ctx.patient.pk),
+        "kind": "done_elsewhere",
+        "code": "D0120",
+        "service_date": "2024-06-03",
+    }
+
+
+def _phone_call(ctx) -> dict:
+    with timezone.override(ctx.practice.tzinfo):
+        today = timezone.localdate()
+    return {"spoke_with": "Pat", "checked_on": today.isoformat(), "active": "yes"}
 
 
 # Plan page (builder): one plan per test, made on first use, with a procedure to act on, a
@@ -483,6 +638,27 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
     "plans:phase_remove": PracticeRoute(
         _plan_phase, PLAN_EDITORS, {"POST": (302, PLAN_PAGE)}, data=_version, refused=("GET",)
     ),
+    "plans:phase_benefit_year": PracticeRoute(
+        _plan_phase,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, benefit_year="next"),
+        refused=("GET",),
+    ),
+    "plans:phase_wait": PracticeRoute(
+        _plan_phase,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, may_wait_months="6"),
+        refused=("GET",),
+    ),
+    "plans:option_split": PracticeRoute(
+        _plan_first_option,
+        PLAN_EDITORS,
+        {"POST": (302, PLAN_PAGE)},
+        data=lambda ctx: _version(ctx, next_year_phases="2"),
+        refused=("GET",),
+    ),
     "plans:procedure_edit": PracticeRoute(
         _plan_procedure,
         PLAN_EDITORS,
@@ -511,6 +687,156 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
     "overview:home": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
     "overview:plans": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
     "overview:presentation": PracticeRoute(_presentation, EVERY_ROLE, {"GET": (200, "")}),
+    # Insurance: carriers, group plans, benefits, downgrades, fee schedules
+    "insurance:plans": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
+    "insurance:plan_create": PracticeRoute(
+        _practice,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=_new_group_plan,
+    ),
+    "insurance:plan_detail": PracticeRoute(_group_plan, EVERY_ROLE, {"GET": (200, "")}),
+    "insurance:plan_edit": PracticeRoute(
+        _group_plan,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=_edited_group_plan,
+    ),
+    "insurance:plan_copy": PracticeRoute(
+        _group_plan,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=lambda ctx: {"employer": "Beta Works", "group_number": "G-2002"},
+    ),
+    "insurance:benefit_create": PracticeRoute(
+        lambda ctx: _group_plan(ctx, kind="coverage"),
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=lambda ctx: {"applies_to": "category:crowns", "percent": "50"},
+    ),
+    "insurance:benefit_edit": PracticeRoute(
+        _benefit,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=lambda ctx: {"applies_to": "category:preventive", "percent": "90"},
+    ),
+    "insurance:benefit_delete": PracticeRoute(
+        _benefit, INSURANCE_KEEPERS, {"POST": (302, INSURANCE_PLANS)}, refused=("GET",)
+    ),
+    "insurance:downgrade_create": PracticeRoute(
+        _group_plan,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=lambda ctx: {"code": "D2391", "to_code": "D2140", "when": "molar"},
+    ),
+    "insurance:downgrade_delete": PracticeRoute(
+        _downgrade, INSURANCE_KEEPERS, {"POST": (302, INSURANCE_PLANS)}, refused=("GET",)
+    ),
+    "insurance:fee_set": PracticeRoute(
+        _allowed_fees,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=lambda ctx: {"code": "D2740", "amount": "800.00"},
+    ),
+    "insurance:fee_clear": PracticeRoute(
+        _allowed_fees, INSURANCE_KEEPERS, {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)}
+    ),
+    "insurance:fee_export": PracticeRoute(_allowed_fees, EVERY_ROLE, {"GET": (200, "")}),
+    "insurance:fee_import": PracticeRoute(
+        _allowed_fees,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PLANS)},
+        data=_fee_file,
+    ),
+    # Without an open import (no token in this session): back to the upload page.
+    "insurance:fee_import_preview": PracticeRoute(
+        _allowed_fees,
+        INSURANCE_KEEPERS,
+        {"GET": (302, INSURANCE_PLANS), "POST": (302, INSURANCE_PLANS)},
+    ),
+    "insurance:carriers": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
+    "insurance:carrier_create": PracticeRoute(
+        _practice,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/insurance/carriers/")},
+        data=_new_carrier,
+    ),
+    "insurance:carrier_edit": PracticeRoute(
+        _carrier,
+        INSURANCE_KEEPERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/insurance/carriers/")},
+        data=lambda ctx: {"name": "Delta Matrix Dental", "payer_id": "", "phone": ""},
+    ),
+    # A patient's insurance: coverage, history, eligibility checks
+    "coverage:page": PracticeRoute(_patient, EVERY_ROLE, {"GET": (200, "")}),
+    "coverage:add": PracticeRoute(
+        _patient,
+        EDITORS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PAGE)},
+        data=_new_coverage,
+    ),
+    "coverage:edit": PracticeRoute(
+        _coverage,
+        EDITORS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PAGE)},
+        data=lambda ctx: {"member_id": "M2", "effective_date": ""},
+    ),
+    "coverage:make_primary": PracticeRoute(
+        _coverage, EDITORS, {"POST": (302, INSURANCE_PAGE)}, refused=("GET",)
+    ),
+    "coverage:end": PracticeRoute(
+        _coverage,
+        EDITORS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PAGE)},
+        data=lambda ctx: {"ended_on": "2030-12-31"},
+    ),
+    "coverage:remove": PracticeRoute(
+        _coverage, EDITORS, {"POST": (302, INSURANCE_PAGE)}, refused=("GET",)
+    ),
+    "coverage:history": PracticeRoute(_coverage, EVERY_ROLE, {"GET": (200, "")}),
+    "coverage:history_add": PracticeRoute(
+        _coverage,
+        EDITORS,
+        {"POST": (302, INSURANCE_PAGE)},
+        data=_new_history_entry,
+        refused=("GET",),
+    ),
+    "coverage:history_delete": PracticeRoute(
+        lambda ctx: _coverage(ctx, entry_id=_patient_coverage(ctx).entry.pk),
+        EDITORS,
+        {"POST": (302, INSURANCE_PAGE)},
+        refused=("GET",),
+    ),
+    # The 270 itself, as a file (the file transport).
+    "coverage:request_270": PracticeRoute(
+        _coverage, EDITORS, {"POST": (200, "")}, refused=("GET",)
+    ),
+    "coverage:import_271": PracticeRoute(
+        _coverage,
+        EDITORS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PAGE)},
+        data=lambda ctx: {"text": SAMPLE_271},
+    ),
+    # Without an open import (no token in this session): back to the upload page.
+    "coverage:import_271_preview": PracticeRoute(
+        _coverage, EDITORS, {"GET": (302, INSURANCE_PAGE), "POST": (302, INSURANCE_PAGE)}
+    ),
+    "coverage:phone_check": PracticeRoute(
+        _coverage,
+        EDITORS,
+        {"GET": (200, ""), "POST": (302, INSURANCE_PAGE)},
+        data=_phone_call,
+    ),
+    "coverage:check_detail": PracticeRoute(
+        lambda ctx: _coverage(ctx, check_id=_patient_coverage(ctx).check.pk),
+        EVERY_ROLE,
+        {"GET": (200, "")},
+    ),
+    "coverage:check_270": PracticeRoute(
+        lambda ctx: _coverage(ctx, check_id=_patient_coverage(ctx).check.pk),
+        EDITORS,
+        {"GET": (200, "")},
+    ),
 }
 
 
@@ -580,6 +906,9 @@ def test_registry_roles_match_the_documented_capabilities():
     assert roles_with(Capability.PATIENTS_EXPORT) == MANAGERS
     assert roles_with(Capability.AUDIT_VIEW) == MANAGERS
     assert roles_with(Capability.PRACTICE_SETTINGS) == MANAGERS
+    assert roles_with(Capability.INSURANCE_VIEW) == EVERY_ROLE
+    assert roles_with(Capability.INSURANCE_EDIT) == EDITORS
+    assert roles_with(Capability.INSURANCE_MANAGE) == INSURANCE_KEEPERS
 
 
 def test_create_by_an_allowed_role_saves_the_patient(client_for, erin, practice):

@@ -55,6 +55,8 @@ def test_patient_urls_are_all_covered():
         "patients:archive",
         "patients:restore",
         "patients:access_history",
+        "coverage:page",
+        "coverage:add",
     }
 
 

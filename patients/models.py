@@ -40,6 +40,8 @@ class Patient(models.Model):
     sms_consent = models.BooleanField(default=False)
     # When the patient agreed to receive documents by ordinary (unencrypted) email.
     unencrypted_email_consent_at = models.DateTimeField(null=True, blank=True)
+    # The patient asked for no more follow-up reminders (from their plan page, a reply or STOP).
+    reminders_opted_out_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -421,3 +421,13 @@ class PresentedProcedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.tooth or self.area}".strip()
+
+
+# Follow-up models live in their own module; importing them here registers them with the app.
+from plans.followup_models import (  # noqa: E402, F401
+    Cadence,
+    CadenceStep,
+    FollowUp,
+    Reminder,
+    Touch,
+)

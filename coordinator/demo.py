@@ -20,12 +20,26 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scope
 
 from coordinator import demo_history, importing
 from coordinator.audit import audit_record
-from coordinator.models import Membership, User
+from coordinator.models import Membership, Practice, User
 from coordinator.roles import Role
 from insurance import demo as insurance_demo
+from plans import followup_services
+from plans.followup_models import (
+    Channel,
+    FollowUp,
+    FollowUpStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Touch,
+    TouchOutcome,
+)
+from plans.models import Decision, DecisionKind, TreatmentPlan
+from plans.states import OPEN_STATUSES
 
 SYSTEM_ACTOR = "command:load_demo"
 SEED = 2026
@@ -37,6 +51,10 @@ TOTP_SECRET = "LAKESIDEDEMOTOTPSECRETFORDEVONLY"  # noqa: S105
 TOTP_DEVICE_NAME = "Demo authenticator"
 ORGANIZATION = {"slug": "lakeside-dental", "name": "Lakeside Dental Group"}
 DOMAIN = "lakesidedental.example"
+# Undecided plans presented this recently have a live follow-up (the cadence's last step is at
+# 60 days).
+FOLLOW_UP_DAYS = 60
+CALL_BACK_HOUR = 9
 
 LOCATIONS = [
     {
@@ -198,6 +216,7 @@ def _document(location: dict, rng: random.Random, today: date | None) -> dict:
         "plans": treatment.plans,
         "presentations": treatment.presentations,
         "decisions": treatment.decisions,
+        "follow_ups": treatment.follow_ups,
         "completed": treatment.completed,
     }
 
@@ -288,6 +307,10 @@ def load(today: date | None = None) -> DemoLoad:
         outcome.patients += len(plan.patients)
     insurance_day = today or datetime.now(ZoneInfo(LOCATIONS[0]["timezone"])).date()
     outcome.created += insurance_demo.load(insurance_day, SEED)
+    for location in LOCATIONS:
+        practice = Practice.objects.get(slug=location["slug"])
+        day = today or datetime.now(practice.tzinfo).date()
+        outcome.created += _follow_ups(practice, day)
     emails = [f"{local}@{DOMAIN}" for _ref, _name, local, _roles in STAFF]
     users = {user.email: user for user in User.objects.filter(email__in=emails)}
     # One fixed salt, so one slow hash serves every user and a rerun compares strings.
@@ -310,6 +333,109 @@ def load(today: date | None = None) -> DemoLoad:
         memberships = list(user.memberships.select_related("practice").order_by("practice__slug"))
         outcome.logins.append((user, memberships, needs_code))
     return outcome
+
+
+def _follow_ups(practice: Practice, today: date) -> int:
+    """Recently presented, undecided plans get their live follow-up (through `follow_up_start`,
+    as presenting in the app does), once; the history's touches answer the steps they match.
+    Returns how many follow-ups were started."""
+    with scope(practice=practice):
+        since = datetime.combine(
+            today - timedelta(days=FOLLOW_UP_DAYS), datetime.min.time(), practice.tzinfo
+        )
+        plans = (
+            TreatmentPlan.objects.filter(
+                practice=practice,
+                closed_at__isnull=True,
+                status__in=OPEN_STATUSES,
+                presentations__at__gte=since,
+            )
+            .exclude(follow_ups__isnull=False)
+            .distinct()
+            .order_by("first_presented_at", "ref")
+        )
+        started = 0
+        for plan in plans:
+            if not followup_services.needs_follow_up(plan):
+                continue
+            shown = plan.presentations.select_related("presented_by").order_by("-at").first()
+            followup_services.follow_up_start(
+                plan=plan, owner=shown.presented_by, anchor_at=shown.at
+            )
+            _answer_steps(practice)
+            deferral = (
+                Decision.objects.filter(
+                    practice=practice, procedure__option__plan=plan, at__gt=shown.at
+                )
+                .order_by("-at")
+                .first()
+            )
+            if deferral is not None and deferral.kind == DecisionKind.DEFERRED:
+                followup_services.follow_up_after_decision(
+                    plan=plan, by=None, at=deferral.at, kind=deferral.kind, reason=deferral.reason
+                )
+            _call_back(plan, since=shown.at, today=today)
+            started += 1
+        _answer_steps(practice)
+    return started
+
+
+def _call_back(plan: TreatmentPlan, *, since: datetime, today: date) -> None:
+    """A call that reached only the voicemail gets a call-back a week later, brought forward to
+    today when that is past: the queue has calls for today."""
+    missed = (
+        Touch.objects.filter(
+            practice=plan.practice,
+            plan=plan,
+            channel=Channel.CALL,
+            outcome__in=(TouchOutcome.VOICEMAIL, TouchOutcome.NO_ANSWER),
+            at__gte=since,
+        )
+        .order_by("-at")
+        .first()
+    )
+    follow_up = FollowUp.objects.filter(plan=plan, status=FollowUpStatus.ACTIVE).first()
+    if missed is None or follow_up is None:
+        return
+    day = max(missed.at.astimezone(plan.practice.tzinfo).date() + timedelta(days=7), today)
+    Reminder.objects.create(
+        practice=plan.practice,
+        plan=plan,
+        follow_up=follow_up,
+        kind=ReminderKind.CALL_BACK,
+        channel=Channel.CALL,
+        due_at=datetime(day.year, day.month, day.day, CALL_BACK_HOUR, tzinfo=plan.practice.tzinfo),
+        assigned_to=follow_up.owner,
+        note=f"No answer on {missed.at.astimezone(plan.practice.tzinfo):%b %-d}: try again.",
+    )
+
+
+def _answer_steps(practice: Practice) -> None:
+    """An imported touch on a step's day, by the step's channel, is that step done (a call) or
+    sent (an email or text): the worker does not send it again."""
+    reminders = list(
+        Reminder.objects.filter(
+            practice=practice,
+            follow_up__status=FollowUpStatus.ACTIVE,
+            kind=ReminderKind.STEP,
+            status__in=(ReminderStatus.PENDING, ReminderStatus.QUEUED, ReminderStatus.SKIPPED),
+        )
+    )
+    if not reminders:
+        return
+    touches = {}
+    for touch in Touch.objects.filter(
+        practice=practice, plan_id__in={r.plan_id for r in reminders}, reminder__isnull=True
+    ).exclude(ref=""):
+        touches[(touch.plan_id, touch.channel, touch.at.astimezone(practice.tzinfo).date())] = touch
+    for reminder in reminders:
+        day = reminder.due_at.astimezone(practice.tzinfo).date()
+        touch = touches.pop((reminder.plan_id, reminder.channel, day), None)
+        if touch is None:
+            continue
+        done = ReminderStatus.DONE if reminder.channel == Channel.CALL else ReminderStatus.SENT
+        Reminder.objects.filter(pk=reminder.pk).update(status=done, sent_at=touch.at, note="")
+        Touch.objects.filter(pk=touch.pk).update(reminder=reminder)
 
 
 def _ensure_authenticator(user: User) -> bool:

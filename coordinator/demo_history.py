@@ -11,7 +11,10 @@ What varies, so that the dashboards have something to show: the coordinator (Ali
 better than Jordan), the dentist (Dr. Adeyemi's plans are accepted more than Dr. Chen's) and the
 category (checkups and prevention nearly always, implants and crowns far less). Declines carry
 reasons (cost most often, then insurance), deferrals mostly wait for benefits to renew, some
-patients are presented again and say yes, and most accepted work is completed.
+patients are presented again and say yes, and most accepted work is completed. Patients who do
+not decide on the spot are followed up on the "2-2-2" cadence until they decide: a call two days
+after the presentation (not always logged), an email after two weeks and a text after two months
+(each only with the patient's consent).
 """
 
 import random
@@ -57,6 +60,12 @@ DECLINE_REASONS = {
 }
 DEFER_REASONS = {"waiting_for_benefits": 45, "cost": 20, "time": 15, "co_decider": 10}
 MODES = {"in_person": 75, "phone": 10, "video": 8, "link": 7}
+# The "2-2-2" cadence (plans.followup_services.DEFAULT_STEPS): (step, days after the
+# presentation, channel). Automatic steps go out at STEP_HOUR where the practice is.
+FOLLOW_UP_STEPS = ((1, 2, "call"), (2, 14, "email"), (3, 60, "sms"))
+STEP_HOUR = 10
+CALL_LOGGED = 0.75  # the rest of the calls were not made (or not logged): overdue in the queue
+CALL_OUTCOMES = {"reached": 35, "voicemail": 40, "no_answer": 25}
 # Recall visits (exam and cleaning, outside any plan) every half year, by the practice dentist.
 RECALL_DAYS = 182
 RECALL_ANCHOR = date(2024, 1, 1)
@@ -92,6 +101,7 @@ class History:
     plans: list[dict] = field(default_factory=list)
     presentations: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)
+    follow_ups: list[dict] = field(default_factory=list)
     completed: list[dict] = field(default_factory=list)
 
 
@@ -305,12 +315,15 @@ def _plan(
     )
     # Checkups and prevention are taken whole; bigger work is often taken in part.
     partly = 0.05 if options[chosen].category in ("diagnostic", "preventive") else 0.25
-    if rng.random() < min(chance, 0.97):
+    accepted = rng.random() < min(chance, 0.97)
+    outcome = None if accepted else rng.random()
+    undecided = outcome is not None and outcome < 0.15
+    _follow_up(events, ref, patient, coordinator, presented, None if undecided else decided, seed)
+    if accepted:
         _accept(rng, events, procedures, decided, partly)
         return
-    outcome = rng.random()
-    if outcome < 0.15:
-        return  # still thinking about it: undecided
+    if undecided:
+        return  # still thinking about it: the follow-up goes on
     if outcome < 0.65:
         reason = _pick(rng, DECLINE_REASONS)
         for procedure_ref in everything:
@@ -325,6 +338,38 @@ def _plan(
         events.present(f"{ref}-P2", ref, _pick(rng, PRESENTERS[slug]), again, "in_person")
         if rng.random() < 0.5:
             _accept(rng, events, procedures, again + timedelta(minutes=20), partly)
+
+
+def _follow_up(
+    events: "_Events",
+    ref: str,
+    patient: dict,
+    coordinator: str,
+    presented: datetime,
+    decided: datetime | None,
+    seed: int,
+) -> None:
+    """The touches of the default cadence that fell before the patient decided (or, undecided,
+    before today)."""
+    rng = random.Random(f"{seed}:{ref}:follow-up")  # noqa: S311
+    consent = {
+        "call": True,
+        "email": bool(patient.get("email")) and patient.get("email_consent", False),
+        "sms": patient.get("sms_consent", False),
+    }
+    for number, days, channel in FOLLOW_UP_STEPS:
+        at = datetime.combine(presented.date() + timedelta(days=days), time(STEP_HOUR))
+        touch = {"ref": f"{ref}-F{number}", "plan": ref, "channel": channel, "outcome": "sent"}
+        if channel == "call":
+            logged = rng.random() < CALL_LOGGED
+            at += timedelta(minutes=rng.randrange(0, 6 * 60, 5))
+            touch.update(by=coordinator, outcome=_pick(rng, CALL_OUTCOMES))
+            if not logged:
+                continue
+        if decided is not None and at >= decided:
+            return
+        if consent[channel]:
+            events.follow_up({**touch, "at": _at(at)}, at)
 
 
 def _procedure_record(ref: str, procedure: _Procedure) -> dict:
@@ -389,6 +434,10 @@ class _Events:
             if reason:
                 decision["reason"] = reason
             self.out.decisions.append(decision)
+
+    def follow_up(self, touch: dict, at: datetime) -> None:
+        if at.date() < self.today:
+            self.out.follow_ups.append(touch)
 
     def complete(self, procedure: str, on: date) -> None:
         if on < self.today:

@@ -1,5 +1,6 @@
 """Forms for signing in, the second factor and practice settings."""
 
+import datetime
 import zoneinfo
 
 from django import forms
@@ -60,6 +61,12 @@ ESTIMATE_FIELDS = frozenset({*ESTIMATE_SETTINGS, "benefits_stale_after_days"})
 # What an electronic eligibility request (X12 270) says about the practice.
 ELIGIBILITY_FIELDS = ("npi", "x12_submitter_id")
 STALE_AFTER_DAYS_DEFAULT = 30
+# When automatic texts and emails may go out (plans.reminders applies them).
+REMINDER_FIELDS = ("quiet_hours_start", "quiet_hours_end", "texts_on_sundays")
+QUIET_HOURS_DEFAULTS = {
+    "quiet_hours_start": datetime.time(20, 0),
+    "quiet_hours_end": datetime.time(8, 0),
+}
 
 
 class PracticeSettingsForm(forms.ModelForm):
@@ -81,8 +88,13 @@ class PracticeSettingsForm(forms.ModelForm):
             *ESTIMATE_SETTINGS,
             "benefits_stale_after_days",
             *ELIGIBILITY_FIELDS,
+            *REMINDER_FIELDS,
         ]
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
         labels = {
             "mfa_for_all_staff": "Require an authenticator app for all staff",
             "secondary_ppo_writeoffs": "Let a secondary PPO take its own write-off",
@@ -95,6 +107,9 @@ class PracticeSettingsForm(forms.ModelForm):
             "blank_copay_is_zero": "A missing copay means no copay",
             "blank_allowed_is_zero": "A missing allowed fee means the plan allows $0",
             "benefits_stale_after_days": "Benefits are out of date after (days)",
+            "quiet_hours_start": "Quiet from",
+            "quiet_hours_end": "Quiet until",
+            "texts_on_sundays": "Send texts on Sundays",
         }
         help_texts = {
             "secondary_ppo_writeoffs": (
@@ -135,12 +150,24 @@ class PracticeSettingsForm(forms.ModelForm):
                 "The sender ID your clearinghouse gave the practice for eligibility requests "
                 "(up to 15 letters and digits)."
             ),
+            "quiet_hours_start": (
+                "No automatic text or email goes out from this time (the practice's time zone); "
+                "one that falls due waits until the quiet hours end. Left empty: 20:00."
+            ),
+            "quiet_hours_end": (
+                "Automatic texts and emails resume at this time. Left empty: 8:00. The same time "
+                "in both fields means no quiet hours."
+            ),
+            "texts_on_sundays": "Off: a text due on a Sunday waits until Monday morning.",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Optional so that a settings form saved without it keeps working; empty means 30 days.
+        # Optional so that a settings form saved without them keeps working; empty means the
+        # default.
         self.fields["benefits_stale_after_days"].required = False
+        for name in QUIET_HOURS_DEFAULTS:
+            self.fields[name].required = False
         # Typed with spaces or dashes; the model checks the 10 digits once they are gone.
         npi = self.fields["npi"]
         npi.max_length = 20
@@ -151,9 +178,22 @@ class PracticeSettingsForm(forms.ModelForm):
         days = self.cleaned_data["benefits_stale_after_days"]
         return STALE_AFTER_DAYS_DEFAULT if days is None else days
 
+    def clean_quiet_hours_start(self) -> datetime.time:
+        return self._time_or_default("quiet_hours_start")
+
+    def clean_quiet_hours_end(self) -> datetime.time:
+        return self._time_or_default("quiet_hours_end")
+
+    def _time_or_default(self, name: str) -> datetime.time:
+        value = self.cleaned_data[name]
+        return QUIET_HOURS_DEFAULTS[name] if value is None else value
+
     def practice_fields(self) -> list:
-        grouped = ESTIMATE_FIELDS | set(ELIGIBILITY_FIELDS)
+        grouped = ESTIMATE_FIELDS | set(ELIGIBILITY_FIELDS) | set(REMINDER_FIELDS)
         return [field for field in self.visible_fields() if field.name not in grouped]
+
+    def reminder_fields(self) -> list:
+        return [field for field in self.visible_fields() if field.name in REMINDER_FIELDS]
 
     def eligibility_fields(self) -> list:
         return [field for field in self.visible_fields() if field.name in ELIGIBILITY_FIELDS]

@@ -1,5 +1,6 @@
 """Staff, practices (the tenant), memberships, sessions and the append-only audit trail."""
 
+import datetime
 import re
 import uuid
 import zoneinfo
@@ -141,6 +142,11 @@ class Practice(models.Model):
         blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9]*$", "Letters and digits only.")],
     )
+    # Automatic reminders wait out these hours (in the practice's time zone): no texts or emails
+    # from `quiet_hours_start` until `quiet_hours_end`; the same time in both means none.
+    quiet_hours_start = models.TimeField(default=datetime.time(20, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+    texts_on_sundays = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

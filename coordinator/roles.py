@@ -26,6 +26,10 @@ class Capability(models.TextChoices):
     INSURANCE_MANAGE = "insurance.manage", "Keep carriers, group plans, benefits and fee schedules"
     AUDIT_VIEW = "audit.view", "Read access history"
     PRACTICE_SETTINGS = "practice.settings", "Change practice settings"
+    FOLLOW_UPS_WORK = "follow_ups.work", "Work the follow-up queue"
+    FOLLOW_UPS_MANAGE = "follow_ups.manage", "Set up cadences and reassign follow-ups"
+    METRICS_VIEW = "metrics.view", "See the practice's figures"
+    METRICS_GOALS = "metrics.goals", "Set the practice's goals"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -43,6 +47,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             # In small offices the treatment coordinator is the one who calls payers and keeps
             # group plans current, and the estimates they present depend on it.
             Capability.INSURANCE_MANAGE,
+            Capability.FOLLOW_UPS_WORK,
         }
     ),
     # Dentists diagnose and record their work; the patient's decisions are the coordinator's.
@@ -64,6 +69,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PLANS_VIEW,
             Capability.INSURANCE_VIEW,
             Capability.INSURANCE_EDIT,
+            # Follow-up calls: the front desk often makes them; decisions stay with coordinators.
+            Capability.FOLLOW_UPS_WORK,
         }
     ),
     Role.OFFICE_MANAGER: frozenset(Capability),

@@ -211,17 +211,73 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "coordinator")
+# Reminder sends have a queue of their own, so a backlog of them never delays a password reset;
+# coordinator.celery.route_task reads this name when a task is sent.
+REMINDER_QUEUE = env_str("REMINDER_QUEUE", "reminders")
+CELERY_TASK_ROUTES = ("coordinator.celery.route_task",)
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
+# Acknowledge on receipt, except the tasks that declare acks_late (idempotent ones only).
+CELERY_TASK_ACKS_LATE = False
+# One message at a time per worker process: with acks_late, a prefetched message would sit
+# unacknowledged in a busy worker and come back as a duplicate after the visibility timeout.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long Redis waits for the acknowledgement of a delivered message before giving it to
+# another worker: longer than the longest task (300 s) plus the longest retry countdown (300 s),
+# or a slow task would run twice. Dead workers' messages come back after it; stuck reminders
+# come back sooner through the sweep (REMINDER_STUCK_SECONDS).
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 15 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # Look for messages of dead workers every few seconds, not every 100 s (kombu's default).
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 10)),
+    "unacked_restore_throttle": 1,
+}
+CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes the database connection around every task unless told to reuse
+# it; coordinator.celery closes failed and old ones instead, as Django does per request.
+CELERY_DB_REUSE_MAX = 1000
+
+# Follow-up reminders (plans.reminders): the sweep runs every REMINDER_SWEEP_SECONDS, claims up
+# to REMINDER_SWEEP_BATCH rows per transaction, and sends again what stayed queued or sending for
+# REMINDER_STUCK_SECONDS (longer than a send's retry countdown and time limit together).
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
+REMINDER_SWEEP_BATCH = env_int("REMINDER_SWEEP_BATCH", 1000)
+REMINDER_STUCK_SECONDS = env_int("REMINDER_STUCK_SECONDS", 10 * 60)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8)
+# What {plan_link} in a reminder becomes until patient links exist: a page of the practice's
+# choosing (its contact page, say). Nothing about the patient or the plan is added to it.
+PATIENT_LINK_BASE_URL = env_str("PATIENT_LINK_BASE_URL", "http://127.0.0.1:8000/" if DEBUG else "")
+
+# Text messages (coordinator.sms): console, file, twilio or none.
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "none")
+if SMS_BACKEND not in {"console", "file", "twilio", "none"}:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND must be console, file, twilio or none, not {SMS_BACKEND!r}."
+    )
+SMS_FILE_DIR = env_str("SMS_FILE_DIR", str(BASE_DIR / "sent-sms"))
+SMS_API_BASE_URL = env_str("SMS_API_BASE_URL", "https://api.twilio.com")
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID", "")
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN", "")
+SMS_FROM_NUMBER = env_str("SMS_FROM_NUMBER", "")
+# The public URL the provider posts replies to, when a proxy makes it differ from what Django
+# sees (the signature covers the URL). Empty: the request's own URL.
+SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL", "")
+
 # A few short sweeps; scheduled work itself lives in database rows. Each expires before the next.
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-sign-in-data": {
         "task": "coordinator.tasks.sweep_expired_sign_in_data",
         "schedule": 60 * 60,
         "options": {"expires": 30 * 60},
+    },
+    "sweep-due-reminders": {
+        "task": "plans.tasks.sweep_due_reminders",
+        "schedule": REMINDER_SWEEP_SECONDS,
+        "options": {"expires": max(1, REMINDER_SWEEP_SECONDS * 4 // 5)},
     },
 }
 
@@ -274,6 +330,8 @@ if not DEBUG:
             problems.append("CELERY_RESULT_BACKEND needs rediss://")
         if EMAIL_BACKEND.endswith("smtp.EmailBackend") and not (EMAIL_USE_TLS or EMAIL_USE_SSL):
             problems.append("EMAIL_URL needs smtps:// or ?tls=1")
+        if SMS_BACKEND == "twilio" and not SMS_API_BASE_URL.startswith("https://"):
+            problems.append("SMS_API_BASE_URL needs https://")
         if problems:
             raise ImproperlyConfigured(
                 "Unencrypted connections in production: " + "; ".join(problems)

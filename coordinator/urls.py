@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from coordinator import auth_views as accounts
 from coordinator import views
+from plans.views import sms_webhook
 
 practice_patterns = [
     path("", views.practice_home, name="practice_home"),
@@ -11,9 +12,11 @@ practice_patterns = [
     path("plans/", include("plans.urls.builder")),
     path("", include("plans.urls.overview")),
     path("catalog/", include("plans.urls.catalog")),
+    path("", include("plans.urls.queue")),
     path("insurance/", include("insurance.urls")),
     path("settings/", views.practice_settings, name="practice_settings"),
     path("audit/", views.practice_audit, name="practice_audit"),
+    path("metrics/", include("metrics.urls")),
 ]
 
 urlpatterns = [
@@ -38,5 +41,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The SMS provider posts patients' texts here (signed; names no practice).
+    path("sms/inbound/", sms_webhook.sms_inbound, name="sms_inbound"),
     path("p/<slug:practice_slug>/", include(practice_patterns)),
 ]

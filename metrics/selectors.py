@@ -6,6 +6,8 @@ Every count and sum comes from one SQL statement per family of figures; Python o
 """
 
 import datetime
+import enum
+import uuid
 import zoneinfo
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 
 from coordinator.models import Practice, User
+from metrics.models import PracticeGoals
+from plans.models import PlanStatus, TreatmentPlan
 
 RATE = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -81,6 +85,22 @@ def _bounds(practice: Practice, period: Period) -> dict:
     }
 
 
+def _user_param(user: User | None):
+    return User._meta.pk.get_db_prep_value(user.pk, connection) if user else None
+
+
+def _params(practice: Practice, period: Period, coordinator: User | None, dentist: User | None):
+    return _bounds(practice, period) | {
+        "coordinator": _user_param(coordinator),
+        "dentist": _user_param(dentist),
+    }
+
+
+def _money(amount) -> Decimal:
+    # SQLite answers sums of decimals as floats or integers; the database did the adding.
+    return Decimal(str(amount or 0)).quantize(CENT)
+
+
 def practice_metrics(
     *,
     practice: Practice,
@@ -88,23 +108,24 @@ def practice_metrics(
     coordinator: User | None = None,
     dentist: User | None = None,
 ) -> Metrics:
-    params = _bounds(practice, period) | {
-        "coordinator": coordinator.pk if coordinator else None,
-        "dentist": dentist.pk if dentist else None,
-    }
+    params = _params(practice, period, coordinator, dentist)
     with connection.cursor() as cursor:
         cursor.execute(_cases_sql(), params)
-        (presented, presented_value, accepted, accepted_value, followed, converted) = (
-            cursor.fetchone()
-        )
+        cases = cursor.fetchone()
         cursor.execute(_DIAGNOSED_SQL, params)
-        diagnosed, diagnosed_presented = cursor.fetchone()
+        diagnosed = cursor.fetchone()
         cursor.execute(_PRODUCTION_SQL, params)
-        production, patients, visits = cursor.fetchone()
-    # SQLite answers sums of decimals as floats or integers; the database did the adding.
+        production = cursor.fetchone()
+    return _metrics(cases, diagnosed, production)
+
+
+def _metrics(cases, diagnosed_row, production_row) -> Metrics:
+    """Figures from the three families' rows of counts and sums; Python only divides."""
+    presented, presented_value, accepted, accepted_value, followed, converted = cases
+    diagnosed, diagnosed_presented = diagnosed_row
+    production, patients, visits = production_row
     presented_value, accepted_value, production = (
-        Decimal(str(amount)).quantize(CENT)
-        for amount in (presented_value, accepted_value, production)
+        _money(amount) for amount in (presented_value, accepted_value, production)
     )
     return Metrics(
         cases_diagnosed=diagnosed,
@@ -144,7 +165,7 @@ def _case_facts() -> str:
     # Built from constant fragments only; every value is a query parameter.
     return f"""
 plans AS (
-    SELECT p.id FROM plans_treatmentplan p
+    SELECT p.id, p.dentist_id FROM plans_treatmentplan p
     WHERE p.practice_id = %(practice)s
       AND (%(dentist)s IS NULL OR p.dentist_id = %(dentist)s)
 ),
@@ -219,28 +240,36 @@ first_touch AS (
 """
 
 
-def _cases_sql() -> str:
-    # A counted touch comes before every acceptance, so a case converted exactly when it has
-    # any acceptance by as_of.
-    return (
-        "WITH "
-        + _case_facts()
-        + """,
+# The period's cohorts. Each row carries who made the first presentation and the plan's
+# dentist, so the same CTEs serve the figures, their cuts and the lists of cases behind them.
+_COHORTS = """,
 cohort AS (
-    SELECT fp.plan_id, fp.presentation_id FROM first_presentation fp
+    SELECT fp.plan_id, fp.presentation_id, fp.presented_by_id, plans.dentist_id
+    FROM first_presentation fp JOIN plans ON plans.id = fp.plan_id
     WHERE fp.at >= %(start)s AND fp.at < %(end)s
       AND (%(coordinator)s IS NULL OR fp.presented_by_id = %(coordinator)s)
 ),
 followed AS (
-    SELECT ft.plan_id,
+    -- A counted touch comes before every acceptance, so a case converted exactly when it has
+    -- any acceptance by as_of.
+    SELECT ft.plan_id, ft.at, ft.presented_by_id, plans.dentist_id,
            CASE WHEN EXISTS (SELECT 1 FROM decisions d
                              WHERE d.plan_id = ft.plan_id AND d.kind = 'accepted')
                   OR EXISTS (SELECT 1 FROM completed c WHERE c.plan_id = ft.plan_id)
                 THEN 1 ELSE 0 END AS converted
-    FROM first_touch ft
+    FROM first_touch ft JOIN plans ON plans.id = ft.plan_id
     WHERE ft.at >= %(start)s AND ft.at < %(end)s
       AND (%(coordinator)s IS NULL OR ft.presented_by_id = %(coordinator)s)
 )
+"""
+
+
+def _cases_sql() -> str:
+    return (
+        "WITH "
+        + _case_facts()
+        + _COHORTS
+        + """
 SELECT
     (SELECT count(*) FROM cohort),
     (SELECT COALESCE(sum(pp.fee), 0)
@@ -258,29 +287,380 @@ SELECT
     )
 
 
-_DIAGNOSED_SQL = """
-SELECT count(*),
+_DIAGNOSED_FIGURES = """count(*),
        COALESCE(sum(CASE WHEN EXISTS (SELECT 1 FROM plans_presentation pr
                                       WHERE pr.plan_id = p.id AND pr.at < %(as_of_end)s)
-                         THEN 1 ELSE 0 END), 0)
+                         THEN 1 ELSE 0 END), 0)"""
+_DIAGNOSED_FROM = """
 FROM plans_treatmentplan p
 WHERE p.practice_id = %(practice)s
   AND (%(dentist)s IS NULL OR p.dentist_id = %(dentist)s)
   AND p.diagnosed_at >= %(start)s AND p.diagnosed_at < %(end)s
   AND p.diagnosed_at < %(as_of_end)s
 """
+_DIAGNOSED_SQL = f"SELECT {_DIAGNOSED_FIGURES}{_DIAGNOSED_FROM}"
 
 # Production of a planned procedure belongs to its plan's dentist; unplanned work to the
 # dentist recorded with it. A visit is a patient on a day.
-_PRODUCTION_SQL = """
-SELECT COALESCE(sum(c.fee), 0),
+_PRODUCTION_FIGURES = """COALESCE(sum(c.fee), 0),
        count(DISTINCT c.patient_id),
-       count(DISTINCT CAST(c.patient_id AS TEXT) || '|' || CAST(c.completed_on AS TEXT))
+       count(DISTINCT CAST(c.patient_id AS TEXT) || '|' || CAST(c.completed_on AS TEXT))"""
+_PRODUCTION_JOINS = """
 FROM plans_completedprocedure c
 LEFT JOIN plans_plannedprocedure pp ON pp.id = c.planned_id
 LEFT JOIN plans_treatmentoption o ON o.id = pp.option_id
 LEFT JOIN plans_treatmentplan p ON p.id = o.plan_id
+"""
+_PRODUCTION_WHERE = """
 WHERE c.practice_id = %(practice)s
   AND c.completed_on >= %(start_date)s AND c.completed_on <= %(end_date)s
   AND (%(dentist)s IS NULL OR COALESCE(p.dentist_id, c.dentist_id) = %(dentist)s)
 """
+_PRODUCTION_SQL = f"SELECT {_PRODUCTION_FIGURES}{_PRODUCTION_JOINS}{_PRODUCTION_WHERE}"
+
+
+# --- Cuts: the same figures for every coordinator or dentist at once -------------------------
+
+
+class Cut(enum.StrEnum):
+    COORDINATOR = "coordinator"  # who made the case's first presentation
+    DENTIST = "dentist"  # the plan's dentist
+
+
+_CUT_COLUMN = {Cut.COORDINATOR: "presented_by_id", Cut.DENTIST: "dentist_id"}
+_CASE_FIGURES = 6  # presented, presented value, accepted, accepted value, followed, converted
+_CASE_COUNTS = frozenset({0, 2, 4, 5})
+
+
+def _cases_by_sql(cut: Cut) -> str:
+    key = _CUT_COLUMN[cut]  # a constant column name, never user input
+    return (
+        "WITH "
+        + _case_facts()
+        + _COHORTS
+        + f"""
+SELECT 0, cohort.{key}, count(*) FROM cohort GROUP BY cohort.{key}
+UNION ALL
+SELECT 1, cohort.{key}, COALESCE(sum(pp.fee), 0)
+FROM cohort
+JOIN plans_presentedoption po ON po.presentation_id = cohort.presentation_id AND po.recommended
+JOIN plans_presentedprocedure pp ON pp.presented_option_id = po.id
+GROUP BY cohort.{key}
+UNION ALL
+SELECT 2, cohort.{key}, count(DISTINCT ap.plan_id)
+FROM accepted_procs ap JOIN cohort ON cohort.plan_id = ap.plan_id GROUP BY cohort.{key}
+UNION ALL
+SELECT 3, cohort.{key}, COALESCE(sum(ap.fee), 0)
+FROM accepted_procs ap JOIN cohort ON cohort.plan_id = ap.plan_id GROUP BY cohort.{key}
+UNION ALL
+SELECT 4, followed.{key}, count(*) FROM followed GROUP BY followed.{key}
+UNION ALL
+SELECT 5, followed.{key}, COALESCE(sum(converted), 0) FROM followed GROUP BY followed.{key}
+"""
+    )
+
+
+_DIAGNOSED_BY_DENTIST_SQL = (
+    f"SELECT p.dentist_id, {_DIAGNOSED_FIGURES}{_DIAGNOSED_FROM} GROUP BY p.dentist_id"
+)
+_PRODUCTION_BY_DENTIST_SQL = (
+    f"SELECT COALESCE(p.dentist_id, c.dentist_id), {_PRODUCTION_FIGURES}"
+    f"{_PRODUCTION_JOINS}{_PRODUCTION_WHERE} GROUP BY COALESCE(p.dentist_id, c.dentist_id)"
+)
+
+
+def _key(value) -> uuid.UUID | None:
+    # PostgreSQL answers UUIDs, SQLite their hex text.
+    return None if value is None else uuid.UUID(str(value))
+
+
+def practice_metrics_by(
+    *,
+    practice: Practice,
+    period: Period,
+    cut: Cut,
+    coordinator: User | None = None,
+    dentist: User | None = None,
+) -> dict[uuid.UUID | None, Metrics]:
+    """`practice_metrics` for every member of the cut at once, in three queries.
+
+    Each value equals `practice_metrics(..., coordinator=member)` (or `dentist=member`) with the
+    other filter kept; the cut's own filter is replaced by the grouping. Keys are user ids.
+    """
+    if cut == Cut.COORDINATOR:
+        coordinator = None
+    else:
+        dentist = None
+    params = _params(practice, period, coordinator, dentist)
+    cases: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_cases_by_sql(cut), params)
+        for figure, key, value in cursor.fetchall():
+            row = cases.setdefault(_key(key), [0] * _CASE_FIGURES)
+            row[figure] = int(value) if figure in _CASE_COUNTS else value
+        if cut == Cut.COORDINATOR:
+            # Diagnosis and production are nobody's presentation: the same for every coordinator.
+            cursor.execute(_DIAGNOSED_SQL, params)
+            diagnosed = dict.fromkeys(cases, cursor.fetchone())
+            cursor.execute(_PRODUCTION_SQL, params)
+            production = dict.fromkeys(cases, cursor.fetchone())
+        else:
+            cursor.execute(_DIAGNOSED_BY_DENTIST_SQL, params)
+            diagnosed = {_key(key): row for key, *row in cursor.fetchall()}
+            cursor.execute(_PRODUCTION_BY_DENTIST_SQL, params)
+            production = {_key(key): row for key, *row in cursor.fetchall()}
+    keys = set(cases) | set(diagnosed) | set(production)
+    return {
+        key: _metrics(
+            cases.get(key, [0] * _CASE_FIGURES),
+            diagnosed.get(key, (0, 0)),
+            production.get(key, (0, 0, 0)),
+        )
+        for key in keys
+    }
+
+
+# --- The cases behind each figure -------------------------------------------------------------
+
+
+class Figure(enum.StrEnum):
+    """A count that opens a list: the cases (or, for production, the work) behind it."""
+
+    PRESENTED = "presented"
+    ACCEPTED = "accepted"
+    DIAGNOSED = "diagnosed"
+    DIAGNOSED_PRESENTED = "diagnosed-presented"
+    FOLLOWED_UP = "followed-up"
+    CONVERTED = "converted"
+    PRODUCTION = "production"
+
+
+# Which plans each list holds: constant fragments over the CTEs above.
+_LISTED = {
+    Figure.PRESENTED: "SELECT plan_id FROM cohort",
+    Figure.ACCEPTED: """SELECT plan_id FROM cohort
+        WHERE EXISTS (SELECT 1 FROM accepted_procs ap WHERE ap.plan_id = cohort.plan_id)""",
+    Figure.DIAGNOSED: "SELECT plan_id FROM diagnosed",
+    Figure.DIAGNOSED_PRESENTED: """SELECT plan_id FROM diagnosed
+        WHERE plan_id IN (SELECT plan_id FROM first_presentation)""",
+    Figure.FOLLOWED_UP: "SELECT plan_id FROM followed",
+    Figure.CONVERTED: "SELECT plan_id FROM followed WHERE converted = 1",
+}
+
+
+def _case_rows_sql(figure: Figure) -> str:
+    return (
+        "WITH "
+        + _case_facts()
+        + _COHORTS
+        + f""",
+diagnosed AS (
+    -- Every plan diagnosed in the period (the dentist filter applies through `plans`).
+    SELECT p.id AS plan_id FROM plans_treatmentplan p JOIN plans ON plans.id = p.id
+    WHERE p.diagnosed_at >= %(start)s AND p.diagnosed_at < %(end)s
+      AND p.diagnosed_at < %(as_of_end)s
+),
+listed AS ({_LISTED[figure]}),
+presented_values AS (
+    SELECT fp.plan_id, sum(pp.fee) AS value
+    FROM first_presentation fp
+    JOIN listed ON listed.plan_id = fp.plan_id
+    JOIN plans_presentedoption po ON po.presentation_id = fp.presentation_id AND po.recommended
+    JOIN plans_presentedprocedure pp ON pp.presented_option_id = po.id
+    GROUP BY fp.plan_id
+),
+accepted_values AS (
+    SELECT ap.plan_id, sum(ap.fee) AS value
+    FROM accepted_procs ap JOIN listed ON listed.plan_id = ap.plan_id
+    GROUP BY ap.plan_id
+)
+SELECT p.id, p.title, p.created_at, p.status, p.diagnosed_at,
+       pa.id, pa.first_name, pa.last_name,
+       fp.at, presenter.name, dentist.name, ft.at,
+       COALESCE(pv.value, 0), COALESCE(av.value, 0)
+FROM listed
+JOIN plans_treatmentplan p ON p.id = listed.plan_id
+JOIN patients_patient pa ON pa.id = p.patient_id
+JOIN coordinator_user dentist ON dentist.id = p.dentist_id
+LEFT JOIN first_presentation fp ON fp.plan_id = p.id
+LEFT JOIN coordinator_user presenter ON presenter.id = fp.presented_by_id
+LEFT JOIN first_touch ft ON ft.plan_id = p.id
+LEFT JOIN presented_values pv ON pv.plan_id = p.id
+LEFT JOIN accepted_values av ON av.plan_id = p.id
+ORDER BY CASE WHEN fp.at IS NULL THEN 1 ELSE 0 END, fp.at, p.diagnosed_at, p.id
+"""
+    )
+
+
+_WORK_ROWS_SQL = f"""
+SELECT c.completed_on, c.fee, code.code, code.description, c.tooth,
+       pa.id, pa.first_name, pa.last_name,
+       p.id, p.title, p.created_at, p.status,
+       COALESCE(plan_dentist.name, work_dentist.name)
+{_PRODUCTION_JOINS}
+JOIN plans_procedurecode code ON code.id = c.procedure_code_id
+JOIN patients_patient pa ON pa.id = c.patient_id
+LEFT JOIN coordinator_user plan_dentist ON plan_dentist.id = p.dentist_id
+LEFT JOIN coordinator_user work_dentist ON work_dentist.id = c.dentist_id
+{_PRODUCTION_WHERE}
+ORDER BY c.completed_on, pa.last_name, pa.first_name, c.id
+"""
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case behind a figure, with its values as the figures count them."""
+
+    plan_id: uuid.UUID
+    plan_label: str
+    status: str
+    status_label: str
+    diagnosed_at: datetime.datetime | None
+    patient_id: uuid.UUID
+    patient_name: str
+    first_presented_at: datetime.datetime | None
+    presented_by: str
+    dentist: str
+    first_touch_at: datetime.datetime | None
+    presented_value: Decimal
+    accepted_value: Decimal
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One completed procedure that production adds up."""
+
+    completed_on: datetime.date
+    fee: Decimal
+    code: str
+    description: str
+    tooth: str
+    patient_id: uuid.UUID
+    patient_name: str
+    plan_id: uuid.UUID | None
+    plan_label: str
+    status: str
+    status_label: str
+    dentist: str
+
+
+def _moment(value) -> datetime.datetime | None:
+    # SQLite answers timestamps in UTC as text or naive datetimes; PostgreSQL as aware ones.
+    if value is None:
+        return None
+    moment = (
+        value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+    )
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _day(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _plan_label(plan_id, title: str, created_at) -> str:
+    return str(TreatmentPlan(id=_key(plan_id), title=title or "", created_at=_moment(created_at)))
+
+
+def _status_label(status: str) -> str:
+    return PlanStatus(status).label if status in PlanStatus.values else status
+
+
+def case_rows(
+    *,
+    practice: Practice,
+    period: Period,
+    figure: Figure,
+    coordinator: User | None = None,
+    dentist: User | None = None,
+) -> list[CaseRow]:
+    """The cases one count of `practice_metrics` counts, in one query (not PRODUCTION)."""
+    params = _params(practice, period, coordinator, dentist)
+    with connection.cursor() as cursor:
+        cursor.execute(_case_rows_sql(figure), params)
+        rows = cursor.fetchall()
+    return [
+        CaseRow(
+            plan_id=_key(plan_id),
+            plan_label=_plan_label(plan_id, title, created_at),
+            status=status,
+            status_label=_status_label(status),
+            diagnosed_at=_moment(diagnosed_at),
+            patient_id=_key(patient_id),
+            patient_name=f"{last_name}, {first_name}",
+            first_presented_at=_moment(presented_at),
+            presented_by=presenter or "",
+            dentist=dentist_name,
+            first_touch_at=_moment(touched_at),
+            presented_value=_money(presented_value),
+            accepted_value=_money(accepted_value),
+        )
+        for (
+            plan_id,
+            title,
+            created_at,
+            status,
+            diagnosed_at,
+            patient_id,
+            first_name,
+            last_name,
+            presented_at,
+            presenter,
+            dentist_name,
+            touched_at,
+            presented_value,
+            accepted_value,
+        ) in rows
+    ]
+
+
+def work_rows(*, practice: Practice, period: Period, dentist: User | None = None) -> list[WorkRow]:
+    """The completed procedures that `production` adds up, in one query."""
+    params = _params(practice, period, None, dentist)
+    with connection.cursor() as cursor:
+        cursor.execute(_WORK_ROWS_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        WorkRow(
+            completed_on=_day(completed_on),
+            fee=_money(fee),
+            code=code,
+            description=description,
+            tooth=tooth,
+            patient_id=_key(patient_id),
+            patient_name=f"{last_name}, {first_name}",
+            plan_id=_key(plan_id),
+            plan_label=_plan_label(plan_id, title, created_at) if plan_id else "",
+            status=status or "",
+            status_label=_status_label(status) if status else "",
+            dentist=dentist_name or "",
+        )
+        for (
+            completed_on,
+            fee,
+            code,
+            description,
+            tooth,
+            patient_id,
+            first_name,
+            last_name,
+            plan_id,
+            title,
+            created_at,
+            status,
+            dentist_name,
+        ) in rows
+    ]
+
+
+def practice_goals(*, practice: Practice) -> PracticeGoals:
+    """The practice's goals; the defaults (75% case acceptance) until someone sets them."""
+    goals = PracticeGoals.objects.filter(practice=practice).first()
+    return goals or PracticeGoals(practice=practice)
+
+
+def practice_staff(*, practice: Practice) -> list[User]:
+    """Everyone who works or worked at the practice, by name: the filters' and cuts' people."""
+    return list(
+        User.objects.filter(memberships__practice=practice).order_by("name", "email").distinct()
+    )

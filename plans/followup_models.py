@@ -119,6 +119,9 @@ class FollowUp(models.Model):
     stop_reason = models.CharField(max_length=10, choices=StopReason.choices, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # What the queue suggests for the next touch, from the patient's decline or defer reason
+    # (plans.followup_services.SUGGESTIONS), e.g. "Send the second link".
+    suggestion = models.CharField(max_length=100, blank=True)
 
     objects = ScopedManager(practice="practice")
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from coordinator.models import Practice, User
 from patients.models import Patient
+from plans.followup_models import Channel, Reminder, ReminderStatus, Touch
 from plans.models import (
     CompletedProcedure,
     Decision,
@@ -387,7 +388,9 @@ class TimelineEntry:
     """One thing that happened to one of the patient's plans."""
 
     at: datetime.datetime
-    kind: str  # created, diagnosed, presented, accepted, declined, deferred, completed, closed
+    # created, diagnosed, presented, accepted, declined, deferred, completed, closed, touch,
+    # reminder-sent, reminder-failed, reminder-skipped
+    kind: str
     plan: TreatmentPlan | None
     title: str
     by: User | None = None
@@ -420,12 +423,59 @@ def patient_plans(*, practice: Practice, patient: Patient) -> QuerySet[Treatment
     return plans_value(plans=plans.select_related("dentist")).order_by("-created_at", "pk")
 
 
+# Reminders the timeline shows; a call task done shows as its touch, a cancelled one not at all.
+_SHOWN_REMINDERS = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.SKIPPED)
+_REMINDER_TITLES = {
+    ReminderStatus.SENT: "reminder sent",
+    ReminderStatus.FAILED: "reminder failed",
+    ReminderStatus.SKIPPED: "reminder skipped",
+}
+
+
+def _follow_up_entries(practice: Practice, patient: Patient, by_id: dict) -> list[TimelineEntry]:
+    """Every touch, automatic or manual, and every reminder sent, failed or skipped that has no
+    touch of its own (two queries)."""
+    entries = []
+    touches = Touch.objects.filter(practice=practice, plan__patient=patient).select_related("by")
+    for touch in touches:
+        entries.append(
+            TimelineEntry(
+                at=touch.at,
+                kind="touch",
+                plan=by_id.get(touch.plan_id),
+                title=f"{touch.get_channel_display()}: {touch.get_outcome_display().lower()}",
+                by=touch.by,
+                detail="" if touch.by_id else "automatic",
+                note=touch.note,
+            )
+        )
+    reminders = Reminder.objects.filter(
+        practice=practice,
+        plan__patient=patient,
+        status__in=_SHOWN_REMINDERS,
+        touch__isnull=True,
+    )
+    for reminder in reminders:
+        channel = "Text" if reminder.channel == Channel.SMS else reminder.get_channel_display()
+        entries.append(
+            TimelineEntry(
+                at=reminder.sent_at or reminder.claimed_at or reminder.due_at,
+                kind=f"reminder-{reminder.status}",
+                plan=by_id.get(reminder.plan_id),
+                title=f"{channel} {_REMINDER_TITLES[reminder.status]}",
+                reason=reminder.last_error or reminder.note,
+            )
+        )
+    return entries
+
+
 def patient_timeline(
     *, practice: Practice, patient: Patient, plans: list[TreatmentPlan] | None = None
 ) -> list[TimelineEntry]:
-    """Plans, presentations, decisions and completed work of one patient, newest first.
+    """Plans, presentations, decisions, completed work and follow-up touches and reminders of one
+    patient, newest first.
 
-    Four queries whatever the history (three when the caller already has the plans); a patient
+    Six queries whatever the history (five when the caller already has the plans); a patient
     has a modest history, so merging and sorting happen here.
     """
     if plans is None:
@@ -528,6 +578,8 @@ def patient_timeline(
                 date_only=True,
             )
         )
+
+    entries.extend(_follow_up_entries(practice, patient, by_id))
 
     # Newest first; on the same moment the later step of the story comes first.
     order = ["created", "diagnosed", "presented", "deferred", "declined", "accepted", "completed"]

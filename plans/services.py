@@ -19,6 +19,8 @@ from coordinator.models import Practice, User
 from coordinator.money import MAX_FEE, to_cents
 from insurance import plan_estimates
 from patients.models import Patient
+from plans import followup_services
+from plans.followup_models import StopReason
 from plans.models import (
     MAX_WAIT_MONTHS,
     CompletedProcedure,
@@ -437,6 +439,7 @@ def plan_close(*, plan: TreatmentPlan, request: HttpRequest | None, reason: str)
     plan.close_reason = reason
     plan.save(update_fields=["closed_at", "close_reason", "updated_at"])
     plan_refresh_status(plan)
+    followup_services.follow_up_stop(plan=plan, reason=StopReason.CLOSED, at=plan.closed_at)
     _audit(request, "plan.closed", plan, reason=reason)
 
 
@@ -449,6 +452,7 @@ def plan_reopen(*, plan: TreatmentPlan, request: HttpRequest | None) -> None:
     plan.close_reason = ""
     plan.save(update_fields=["closed_at", "close_reason", "updated_at"])
     plan_refresh_status(plan)
+    # No automatic restart: the coordinator restarts the follow-up if it is still wanted.
     _audit(request, "plan.reopened", plan)
 
 
@@ -550,6 +554,7 @@ def plan_present(
     if fields:
         plan.save(update_fields=[*fields, "updated_at"])
     plan_refresh_status(plan)
+    followup_services.follow_up_after_presenting(plan=plan, presentation=presentation)
     _audit(request, "plan.presented", plan, mode=mode)
     return presentation
 
@@ -621,6 +626,9 @@ def procedure_decide(
     decision = _decide(procedure, kind, by=by, at=at, reason=reason, note=note)
     _mark_diagnosed(plan, at)
     plan_refresh_status(plan)
+    followup_services.follow_up_after_decision(
+        plan=plan, by=by, at=at, kind=kind, reason=decision.reason
+    )
     _audit(request, f"plan.procedure_{kind}", plan, reason=reason)
     return decision
 
@@ -661,6 +669,7 @@ def option_accept(
             )
     _mark_diagnosed(plan, at)
     plan_refresh_status(plan)
+    followup_services.follow_up_after_decision(plan=plan, by=by, at=at)
     _audit(request, "plan.option_accepted", plan)
 
 
@@ -695,5 +704,6 @@ def procedure_complete(
     procedure.save(update_fields=["status", "status_changed_at"])
     _mark_diagnosed(plan, procedure.status_changed_at)
     plan_refresh_status(plan)
+    followup_services.follow_up_after_decision(plan=plan, by=by, at=procedure.status_changed_at)
     _audit(request, "plan.procedure_completed", plan)
     return completion

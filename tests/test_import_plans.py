@@ -122,7 +122,7 @@ DOCUMENT = {
 }
 SUMMARY = (
     "imported smile-dental: 2 staff, 6 procedure codes, 2 patients, 2 plans, 1 presentation, "
-    "2 decisions, 2 completed procedures"
+    "2 decisions, 0 follow-ups, 2 completed procedures"
 )
 
 
@@ -408,7 +408,9 @@ def test_a_later_import_adds_a_decision_that_supersedes_the_stored_one(db):
     code, stdout, errors = run_import(follow_up)
 
     assert (code, errors) == (0, [])
-    assert stdout.endswith("0 plans, 0 presentations, 1 decision, 0 completed procedures")
+    assert stdout.endswith(
+        "0 plans, 0 presentations, 1 decision, 0 follow-ups, 0 completed procedures"
+    )
     assert procedure("tp-1-a-1").status == "accepted"
     # Both options now have accepted work: the first (the implant) is the chosen one.
     assert plan("tp-1").status == PlanStatus.PARTIALLY_ACCEPTED

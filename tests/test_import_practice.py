@@ -55,7 +55,7 @@ DOCUMENT = {
 }
 SUMMARY = (
     "imported smile-dental: 2 staff, 2 procedure codes, 2 patients, 0 plans, 0 presentations, "
-    "0 decisions, 0 completed procedures"
+    "0 decisions, 0 follow-ups, 0 completed procedures"
 )
 
 
@@ -154,6 +154,7 @@ def test_import_writes_a_summary_event_and_one_event_per_patient(db):
         "plans": 0,
         "presentations": 0,
         "decisions": 0,
+        "follow_ups": 0,
         "completed_procedures": 0,
     }
     assert summary.detail["created"] == {
@@ -387,7 +388,8 @@ def test_dry_run_validates_prints_the_summary_and_writes_nothing(db):
     assert outcome.code == 0
     assert outcome.stdout == (
         "dry run, nothing written: would import smile-dental: 2 staff, 2 procedure codes, "
-        "2 patients, 0 plans, 0 presentations, 0 decisions, 0 completed procedures\n"
+        "2 patients, 0 plans, 0 presentations, 0 decisions, 0 follow-ups, "
+        "0 completed procedures\n"
     )
     assert row_counts() == dict.fromkeys(row_counts(), 0)
 
@@ -521,7 +523,7 @@ ERRORS = [
         'format: "coordinator-practice/2" is not supported (expected "coordinator-practice/1")',
     ),
     ("format", DELETE, 'format: required ("coordinator-practice/1")'),
-    ("follow_ups", [{}], "follow_ups: importing follow-ups is not supported yet"),
+    ("follow_ups", {"ref": "fu-1"}, "follow_ups: must be a list ([...])"),
 ]
 
 
@@ -590,11 +592,15 @@ def test_every_problem_in_the_file_is_reported_at_once(db):
 
     assert outcome.code == 2
     assert [line.split(":")[0] for line in outcome.errors] == [
-        "follow_ups",
         "staff[0].role",
         "procedure_codes[1].fee",
         "patients[0].phone",
         "patients[1].email",
+        "follow_ups[0].ref",
+        "follow_ups[0].plan",
+        "follow_ups[0].at",
+        "follow_ups[0].channel",
+        "follow_ups[0].outcome",
     ]
 
 

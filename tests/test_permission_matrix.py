@@ -29,6 +29,7 @@ from insurance.models import (
 )
 from patients.models import Patient
 from plans import services as plan_services
+from plans.followup_models import Cadence, CadenceStep, Reminder
 from plans.models import ProcedureCode
 from tests.conftest import sign_in
 from tests.factories import (
@@ -64,6 +65,10 @@ def _practice(ctx) -> dict:
 
 def _patient(ctx) -> dict:
     return {"practice_slug": ctx.practice.slug, "patient_id": ctx.patient.pk}
+
+
+def _figure(ctx) -> dict:
+    return {"practice_slug": ctx.practice.slug, "figure": "accepted"}
 
 
 def _no_kwargs(ctx) -> dict:
@@ -444,6 +449,59 @@ def _edited_procedure(ctx) -> dict:
     return _version(ctx, phase=str(built.phase.pk), tooth="2", fee="1150.00")
 
 
+# Follow-ups: the plan page's plan presented (its follow-up starts with a pending first call),
+# a coordinator to hand calls to, and a cadence of one step that nothing uses yet.
+WORKERS = frozenset({Role.COORDINATOR, Role.FRONT_DESK, Role.OFFICE_MANAGER, Role.OWNER})
+QUEUE = "/p/{practice}/queue/"
+CADENCES = "/p/{practice}/cadences/"
+
+
+def _follow_ups(ctx) -> SimpleNamespace:
+    if not hasattr(ctx, "follow_ups"):
+        built = _builder(ctx)
+        caller = UserFactory(email="quinn@smile.example", name="Quinn Caller")
+        MembershipFactory(user=caller, practice=ctx.practice, role="coordinator")
+        with scopes_disabled():
+            plan_services.plan_present(
+                plan=built.plan,
+                request=built.request,
+                expected_version=None,
+                presented_by=built.dentist,
+                mode="in_person",
+            )
+            call = Reminder.objects.get(plan=built.plan, channel="call", step_number=1)
+            cadence = Cadence.objects.create(practice=ctx.practice, name="Matrix cadence")
+            step = CadenceStep.objects.create(
+                practice=ctx.practice, cadence=cadence, number=1, days=3, channel="call"
+            )
+        ctx.follow_ups = SimpleNamespace(call=call, caller=caller, cadence=cadence, step=step)
+    return ctx.follow_ups
+
+
+def _call(ctx) -> dict:
+    return {**_practice(ctx), "reminder_id": _follow_ups(ctx).call.pk}
+
+
+def _follow_up(ctx) -> dict:
+    return {**_practice(ctx), "follow_up_id": _follow_ups(ctx).call.follow_up_id}
+
+
+def _to_caller(ctx) -> dict:
+    return {"to": str(_follow_ups(ctx).caller.pk)}
+
+
+def _cadence(ctx) -> dict:
+    return {**_practice(ctx), "cadence_id": _follow_ups(ctx).cadence.pk}
+
+
+def _cadence_step(ctx) -> dict:
+    return {**_cadence(ctx), "step_id": _follow_ups(ctx).step.pk}
+
+
+def _new_step(ctx) -> dict:
+    return {"days": "5", "after": "previous", "channel": "sms", "body": "Hi {first_name}"}
+
+
 PATIENT_DETAIL = "/p/{practice}/patients/{patient}/"
 
 REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
@@ -486,6 +544,10 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
         lambda ctx: {"uidb64": "MTIz", "token": "not-a-real-token"}, {"GET": _everyone((200, ""))}
     ),
     "password_reset_complete": AccountRoute(_no_kwargs, {"GET": _everyone((200, ""))}),
+    # The SMS provider's webhook: only a request signed with the provider's token gets in.
+    "sms_inbound": AccountRoute(
+        _no_kwargs, {"POST": _everyone((403, "")), "GET": _everyone((405, ""))}
+    ),
     # Practice pages.
     "practice_home": PracticeRoute(_practice, EVERY_ROLE, {"GET": (302, "/p/{practice}/home/")}),
     "practice_settings": PracticeRoute(
@@ -495,6 +557,17 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
         data=_settings,
     ),
     "practice_audit": PracticeRoute(_practice, MANAGERS, {"GET": (200, "")}),
+    # Metrics: the practice's figures and goals are the office manager's and the owner's.
+    "metrics:dashboard": PracticeRoute(_practice, MANAGERS, {"GET": (200, "")}),
+    "metrics:dashboard_csv": PracticeRoute(_practice, MANAGERS, {"GET": (200, "")}),
+    "metrics:cases": PracticeRoute(_figure, MANAGERS, {"GET": (200, "")}),
+    "metrics:cases_csv": PracticeRoute(_figure, MANAGERS, {"GET": (200, "")}),
+    "metrics:goals": PracticeRoute(
+        _practice,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, "/p/{practice}/metrics/")},
+        data=lambda ctx: {"case_acceptance_rate": "80"},
+    ),
     "patients:list": PracticeRoute(_practice, EVERY_ROLE, {"GET": (200, "")}),
     "patients:create": PracticeRoute(
         _practice,
@@ -837,6 +910,63 @@ REGISTRY: dict[str, PracticeRoute | AccountRoute] = {
         EDITORS,
         {"GET": (200, "")},
     ),
+    # Follow-ups: the queue, its calls, and cadences
+    "follow_ups:queue": PracticeRoute(_practice, WORKERS, {"GET": (200, "")}),
+    "follow_ups:badge": PracticeRoute(_practice, WORKERS, {"GET": (200, "")}),
+    "follow_ups:call_outcome": PracticeRoute(
+        _call,
+        WORKERS,
+        {"GET": (200, ""), "POST": (302, QUEUE)},
+        data=lambda ctx: {"outcome": "voicemail"},
+    ),
+    "follow_ups:call_reassign": PracticeRoute(
+        _call, MANAGERS, {"GET": (200, ""), "POST": (302, QUEUE)}, data=_to_caller
+    ),
+    "follow_ups:follow_up_reassign": PracticeRoute(
+        _follow_up, MANAGERS, {"GET": (200, ""), "POST": (302, QUEUE)}, data=_to_caller
+    ),
+    "follow_ups:cadences": PracticeRoute(_practice, MANAGERS, {"GET": (200, "")}),
+    "follow_ups:cadence_create": PracticeRoute(
+        _practice,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, CADENCES)},
+        data=lambda ctx: {"name": "Cost worries", "reasons": ["cost"]},
+    ),
+    "follow_ups:cadence_edit": PracticeRoute(
+        _cadence,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, CADENCES)},
+        data=lambda ctx: {"name": "Matrix cadence, renamed"},
+    ),
+    "follow_ups:cadence_delete": PracticeRoute(
+        _cadence, MANAGERS, {"POST": (302, CADENCES)}, refused=("GET",)
+    ),
+    "follow_ups:cadence_active": PracticeRoute(
+        _cadence,
+        MANAGERS,
+        {"POST": (302, CADENCES)},
+        data=lambda ctx: {"active": "0"},
+        refused=("GET",),
+    ),
+    "follow_ups:step_add": PracticeRoute(
+        _cadence, MANAGERS, {"GET": (200, ""), "POST": (302, CADENCES)}, data=_new_step
+    ),
+    "follow_ups:step_edit": PracticeRoute(
+        _cadence_step,
+        MANAGERS,
+        {"GET": (200, ""), "POST": (302, CADENCES)},
+        data=lambda ctx: {"days": "4", "after": "presentation", "channel": "call"},
+    ),
+    "follow_ups:step_remove": PracticeRoute(
+        _cadence_step, MANAGERS, {"POST": (302, CADENCES)}, refused=("GET",)
+    ),
+    "follow_ups:step_move": PracticeRoute(
+        _cadence_step,
+        MANAGERS,
+        {"POST": (302, CADENCES)},
+        data=lambda ctx: {"direction": "down"},
+        refused=("GET",),
+    ),
 }
 
 
@@ -906,6 +1036,8 @@ def test_registry_roles_match_the_documented_capabilities():
     assert roles_with(Capability.PATIENTS_EXPORT) == MANAGERS
     assert roles_with(Capability.AUDIT_VIEW) == MANAGERS
     assert roles_with(Capability.PRACTICE_SETTINGS) == MANAGERS
+    assert roles_with(Capability.METRICS_VIEW) == MANAGERS
+    assert roles_with(Capability.METRICS_GOALS) == MANAGERS
     assert roles_with(Capability.INSURANCE_VIEW) == EVERY_ROLE
     assert roles_with(Capability.INSURANCE_EDIT) == EDITORS
     assert roles_with(Capability.INSURANCE_MANAGE) == INSURANCE_KEEPERS

@@ -1,5 +1,5 @@
-"""Reading the treatment sections: plans (options, procedures), presentations, decisions and
-completed work.
+"""Reading the treatment sections: plans (options, procedures), presentations, decisions,
+follow-up touches and completed work.
 
 Each reader checks its records field by field, then their references: a ref must name a record
 earlier in the file or one the practice already has (looked up with one query per kind, for the
@@ -21,6 +21,7 @@ from coordinator.importing import fields as f
 from coordinator.importing.fields import Field, Problem
 from coordinator.models import Membership, Practice
 from patients.models import Patient
+from plans.followup_models import Channel, Touch, TouchOutcome
 from plans.models import (
     CompletedProcedure,
     DecisionKind,
@@ -100,6 +101,20 @@ class DecisionData:
 
 
 @dataclass(frozen=True)
+class FollowUpData:
+    """A follow-up touch: who reached out to the patient about a plan, when, how, and the
+    outcome."""
+
+    ref: str
+    plan: str
+    by: str | None  # None: sent automatically by the other system
+    at: datetime.datetime
+    channel: str
+    outcome: str
+    note: str | None  # None: "" for a new touch, kept for a known one
+
+
+@dataclass(frozen=True)
 class CompletionData:
     """Planned work (`procedure`) or work done outside any plan (`ref`, `patient`, `code`)."""
 
@@ -174,6 +189,12 @@ class Existing:
     def presentations(self, refs: Iterable[str]) -> dict[str, uuid.UUID]:
         rows = self._rows(Presentation, "ref", refs, "ref", "plan_id")
         return {row["ref"]: row["plan_id"] for row in rows}
+
+    def touches(self, refs: Iterable[str]) -> dict[str, uuid.UUID]:
+        """Touch ref: its plan's id."""
+        return {
+            row["ref"]: row["plan_id"] for row in self._rows(Touch, "ref", refs, "ref", "plan_id")
+        }
 
     def completions(self, refs: Iterable[str]) -> dict[str, uuid.UUID | None]:
         """Completion ref: the planned procedure it completes (None for work outside a plan)."""
@@ -259,6 +280,21 @@ def _decision_spec(zone: datetime.tzinfo) -> f.Spec:
         "reason": Field(f.choice(REASONS, "a reason")),
     }
 
+
+def _follow_up_spec(zone: datetime.tzinfo) -> f.Spec:
+    return {
+        "ref": Field(f.ref, required=True),
+        "plan": Field(f.ref, required=True),
+        "by": Field(f.ref),
+        "at": Field(f.moment(zone), required=True),
+        "channel": Field(f.choice(Channel.values, "a channel"), required=True),
+        "outcome": Field(f.choice(TouchOutcome.values, "an outcome"), required=True),
+        "note": Field(f.text(500, blank=True)),
+    }
+
+
+# Outcomes only a phone call can have.
+CALL_OUTCOMES = (TouchOutcome.VOICEMAIL, TouchOutcome.NO_ANSWER)
 
 COMPLETED_SPEC: f.Spec = {
     "procedure": Field(f.ref),
@@ -537,6 +573,48 @@ def read_presentations(records: list, plan: "ImportPlan", problems: list[Problem
         if not record.problems:
             plan.presentations.append(PresentationData(**values))
     f.find_duplicates(f.raw_values(records, "presentations", "ref"), "ref", problems)
+
+
+def read_follow_ups(records: list, plan: "ImportPlan", problems: list[Problem]) -> None:
+    existing = plan.existing
+    rows = _dicts(records)
+    staff = set(plan.refs["staff"])
+    staff |= existing.staff(_texts(r.get("by") for r in rows) - staff)
+    in_file = plan.refs["plans"]
+    plan.known_plans.update(
+        existing.plans(_texts(r.get("plan") for r in rows) - in_file - set(plan.known_plans))
+    )
+    plans = in_file | set(plan.known_plans)
+    of_plan = existing.touches(_texts(r.get("ref") for r in rows))
+    for record in _each(records, "follow_ups", _follow_up_spec(_zone(plan))):
+        values = record.values
+        record.check("plan", "plan", plans)
+        record.check("by", "staff", staff)
+        known = of_plan.get(values.get("ref"))
+        wanted = plan.known_plans.get(values.get("plan"))
+        if known is not None and "plan" in values and (wanted is None or wanted.id != known):
+            record.fail(
+                "plan",
+                f"follow-up {f.quoted(values['ref'])} is of another plan: an import does not "
+                "move a follow-up",
+            )
+        outcome = values.get("outcome")
+        if outcome in CALL_OUTCOMES and values.get("channel", Channel.CALL) != Channel.CALL:
+            record.fail("outcome", f"{f.quoted(outcome)} is the outcome of a call")
+        problems.extend(record.problems)
+        if not record.problems:
+            plan.follow_ups.append(
+                FollowUpData(
+                    ref=values["ref"],
+                    plan=values["plan"],
+                    by=values.get("by"),
+                    at=values["at"],
+                    channel=values["channel"],
+                    outcome=outcome,
+                    note=values.get("note"),
+                )
+            )
+    f.find_duplicates(f.raw_values(records, "follow_ups", "ref"), "ref", problems)
 
 
 def _procedures(records: list, plan: "ImportPlan") -> set[str]:

@@ -1,4 +1,5 @@
-"""Writing the treatment sections: plans, presentations, decisions and completed work.
+"""Writing the treatment sections: plans, presentations, decisions, follow-up touches and
+completed work.
 
 Every plan the file touches is loaded with its options, phases, procedures, presentations,
 decisions and completions (a few queries for all of them). The file is applied to these rows in
@@ -11,6 +12,8 @@ Rules the contract leaves open (docs/import-format.md, "Plans and what happened 
 - A presentation freezes the plan as it stands after the import when it is first imported, or
   when its own record (by, at, mode) changes; a changed fee in a later import changes the live
   plan only, never what a patient was shown.
+- A follow-up touch is history only: stored as given (also before the presentation or after the
+  acceptance, as the metrics need), it starts, stops and schedules nothing.
 """
 
 import datetime
@@ -25,6 +28,7 @@ from coordinator.importing.plan_sections import (
     CHUNK,
     CompletionData,
     DecisionData,
+    FollowUpData,
     OptionData,
     PlanData,
     PresentationData,
@@ -32,6 +36,8 @@ from coordinator.importing.plan_sections import (
 from coordinator.importing.validation import ImportPlan
 from coordinator.models import Membership, Practice
 from patients.models import Patient
+from plans import followup_services
+from plans.followup_models import FollowUp, FollowUpStatus, Touch
 from plans.models import (
     CompletedProcedure,
     Decision,
@@ -91,7 +97,9 @@ class _Table:
 
 def write_treatment(practice: Practice, plan: ImportPlan, result, record) -> None:
     """Apply the file's plans, presentations, decisions and completed work to the practice."""
-    if not (plan.plans or plan.presentations or plan.decisions or plan.completed):
+    if not (
+        plan.plans or plan.presentations or plan.decisions or plan.follow_ups or plan.completed
+    ):
         return
     writer = _TreatmentWriter(practice, plan, result, record)
     writer.load()
@@ -101,6 +109,8 @@ def write_treatment(practice: Practice, plan: ImportPlan, result, record) -> Non
         writer.apply_presentation(data)
     for data in plan.decisions:
         writer.apply_decision(data)
+    for data in plan.follow_ups:
+        writer.apply_follow_up(data)
     for data in plan.completed:
         writer.apply_completion(data)
     writer.derive()
@@ -127,6 +137,7 @@ class _TreatmentWriter:
         self.procedures = _Table(PlannedProcedure)
         self.presentations = _Table(Presentation)
         self.decisions = _Table(Decision)
+        self.touches = _Table(Touch)
         self.completions = _Table(CompletedProcedure)
         # Per plan: the rows created and updated under it by kind, for its audit event, and
         # whether its live content changed (which makes a new version, as the services do).
@@ -135,6 +146,7 @@ class _TreatmentWriter:
         self.live_changed: set = set()
         self.to_freeze: dict = defaultdict(list)  # plan id: presentations to freeze
         self.refrozen: list[Presentation] = []
+        self.status_changed: set = set()  # plan ids: their follow-up may have to stop
 
     # --- Loading --------------------------------------------------------------------------
 
@@ -149,6 +161,7 @@ class _TreatmentWriter:
         self.codes = {c.code: c for c in ProcedureCode.objects.filter(practice=self.practice)}
         self.code_by_id = {c.pk: c for c in self.codes.values()}
         staff_refs = {d.dentist for d in file.plans} | {p.by for p in file.presentations}
+        staff_refs |= {t.by for t in file.follow_ups if t.by}
         staff_refs |= {c.dentist for c in file.completed if c.dentist}
         memberships = self._filter(Membership.objects, "ref", staff_refs)
         self.staff = {m.ref: m.user_id for m in memberships}
@@ -188,6 +201,9 @@ class _TreatmentWriter:
         decisions = self._filter(Decision.objects, "procedure__option__plan_id", plan_ids)
         for decision in sorted(decisions, key=lambda d: (d.at, str(d.pk))):
             self._index_decision(decision)
+        self.touch_by_ref = {
+            t.ref: t for t in self._filter(Touch.objects, "ref", {t.ref for t in file.follow_ups})
+        }
         self.completion_of = {
             c.planned_id: c
             for c in self._filter(CompletedProcedure.objects, "planned__option__plan_id", plan_ids)
@@ -371,6 +387,32 @@ class _TreatmentWriter:
         elif self.decisions.set(decision, kind=data.kind, reason=data.reason):
             self._note(plan, "decisions", decision)
 
+    def apply_follow_up(self, data: FollowUpData) -> None:
+        plan = self.plan_by_ref[data.plan]
+        touch = self.touch_by_ref.get(data.ref)
+        values = {
+            "by_id": self.staff[data.by] if data.by else None,
+            "at": data.at,
+            "channel": data.channel,
+            "outcome": data.outcome,
+        }
+        if data.note is not None or touch is None:
+            values["note"] = data.note or ""
+        if touch is None:
+            touch = self.touches.add(
+                Touch(
+                    practice=self.practice,
+                    plan=plan,
+                    ref=data.ref,
+                    recorded_at=self.now,
+                    **values,
+                )
+            )
+            self.touch_by_ref[data.ref] = touch
+            self._note(plan, "touches", touch)
+        elif self.touches.set(touch, **values):
+            self._note(plan, "touches", touch)
+
     def apply_completion(self, data: CompletionData) -> None:
         if data.procedure is None:
             self._apply_unplanned(data)
@@ -489,6 +531,8 @@ class _TreatmentWriter:
             latest = max((moment for moment in events if moment is not None), default=self.now)
             values["status_changed_at"] = min(latest, self.now)
         changed = self.plans.set(plan, **values)
+        if "status" in changed and not self.plans.is_new(plan):
+            self.status_changed.add(plan.pk)
         if changed and not self.plans.is_new(plan):
             self.plans.set(plan, updated_at=self.now)  # bulk_update does not set auto_now
         self._plan_changed(plan, changed)
@@ -574,9 +618,26 @@ class _TreatmentWriter:
         PresentedProcedure.objects.bulk_create(rows, batch_size=BATCH_SIZE)
         self.decisions.create()
         self.decisions.update()
+        self.touches.create()
+        self.touches.update()
         self.completions.create()
         self.completions.update()
+        self._stop_follow_ups()
         self._audit()
+
+    def _stop_follow_ups(self) -> None:
+        """Imported decisions stop the follow-up of a plan they decide, as the app's do: no
+        reminder goes out about an accepted or declined plan."""
+        if not self.status_changed:
+            return
+        active = FollowUp.objects.filter(
+            practice=self.practice,
+            plan_id__in=sorted(self.status_changed, key=str),
+            status=FollowUpStatus.ACTIVE,
+        ).select_related("plan__practice")
+        for follow_up in active:
+            if followup_services.follow_up_stop_if_decided(plan=follow_up.plan):
+                self.result.updated["follow_ups"] += 1
 
     def _audit(self) -> None:
         for table, key in (
@@ -586,6 +647,7 @@ class _TreatmentWriter:
             (self.procedures, "procedures"),
             (self.presentations, "presentations"),
             (self.decisions, "decisions"),
+            (self.touches, "touches"),
             (self.completions, "completed_procedures"),
         ):
             self.result.created[key] += len(table.new)

@@ -19,6 +19,7 @@ from coordinator.importing.plan_sections import (
     CompletionData,
     DecisionData,
     Existing,
+    FollowUpData,
     KnownPlan,
     KnownProcedure,
     PlanData,
@@ -42,8 +43,6 @@ SECTION_NAMES = (
     "follow_ups",
     "completed",
 )
-# Sections of the contract that a later issue implements: present and non-empty is an error.
-NOT_YET_SUPPORTED = {"follow_ups": "follow-ups"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,7 @@ class ImportPlan:
     plans: list[PlanData] = field(default_factory=list)
     presentations: list[PresentationData] = field(default_factory=list)
     decisions: list[DecisionData] = field(default_factory=list)
+    follow_ups: list[FollowUpData] = field(default_factory=list)
     completed: list[CompletionData] = field(default_factory=list)
     # Lookups of what the practice already has, filled while reading (refs the file mentions).
     existing: Existing = field(default_factory=lambda: Existing(None))
@@ -115,6 +115,7 @@ class ImportPlan:
             "plans": len(self.plans),
             "presentations": len(self.presentations),
             "decisions": len(self.decisions),
+            "follow-ups": len(self.follow_ups),
             "completed procedures": len(self.completed),
         }
 
@@ -190,9 +191,6 @@ def validate(document: Any) -> tuple[ImportPlan | None, list[Problem]]:
                 "format", f'{f.quoted(document["format"])} is not supported (expected "{FORMAT}")'
             )
         )
-    for key, words in NOT_YET_SUPPORTED.items():
-        if document.get(key):
-            problems.append(Problem(key, f"importing {words} is not supported yet"))
 
     practice = None
     if "practice" not in document:
@@ -293,5 +291,6 @@ SECTIONS: dict[str, Callable[[list, ImportPlan, list[Problem]], None]] = {
     "plans": plan_sections.read_plans,
     "presentations": plan_sections.read_presentations,
     "decisions": plan_sections.read_decisions,
+    "follow_ups": plan_sections.read_follow_ups,
     "completed": plan_sections.read_completed,
 }

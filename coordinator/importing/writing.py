@@ -76,7 +76,9 @@ def apply(plan: ImportPlan, *, system_actor: str = SYSTEM_ACTOR) -> ImportResult
         write_treatment(practice, plan, result, record)
         if result.changed:
             summary = {
-                "records": {key.replace(" ", "_"): n for key, n in plan.counts().items()},
+                "records": {
+                    key.replace(" ", "_").replace("-", "_"): n for key, n in plan.counts().items()
+                },
                 "created": dict(+result.created),
                 "updated": dict(+result.updated),
                 "practice_fields": practice_fields,

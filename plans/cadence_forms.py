@@ -49,12 +49,6 @@ def template_problems(text: str) -> list[str]:
     return problems
 
 
-def render_template(text: str, *, first_name: str, practice: str, plan_link: str) -> str:
-    """The message with its fields filled in (only the three known fields are replaced)."""
-    values = {"first_name": first_name, "practice": practice, "plan_link": plan_link}
-    return _FIELD.sub(lambda match: values.get(match.group(1), match.group(0)), text)
-
-
 def content_warnings(*texts: str) -> list[str]:
     """What in a message looks like treatment or an amount (shown, not refused)."""
     text = "\n".join(texts)

@@ -23,12 +23,12 @@ from plans.cadence_forms import (
     CadenceForm,
     StepForm,
     content_warnings,
-    render_template,
     template_problems,
 )
 from plans.followup_models import Cadence, CadenceStep, Channel, FollowUp, FollowUpStatus
 from plans.forms import apply_service_errors
 from plans.models import DecisionReason
+from plans.reminders import render_text
 
 REASON_LABELS = dict(DecisionReason.choices)
 
@@ -177,8 +177,8 @@ def _preview(request: HttpRequest, data) -> dict:
     automatic = channel in (Channel.EMAIL, Channel.SMS)
     return {
         "channel": channel,
-        "subject": render_template(subject, **values),
-        "body": render_template(body, **values),
+        "subject": render_text(subject, **values),
+        "body": render_text(body, **values),
         "problems": template_problems(subject) + template_problems(body),
         "warnings": content_warnings(subject, body) if automatic else [],
         "no_link": automatic and bool(body) and "{plan_link}" not in body,

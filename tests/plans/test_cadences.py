@@ -8,8 +8,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from plans import followup_services
-from plans.cadence_forms import content_warnings, render_template, template_problems
+from plans.cadence_forms import content_warnings, template_problems
 from plans.followup_models import Cadence, CadenceStep, FollowUp, Reminder
+from plans.reminders import render_text
 from tests.factories import PatientFactory, confirmed_totp_device
 from tests.plans.overview_builders import PlanMaker, make_catalog
 
@@ -69,7 +70,7 @@ def test_templates_use_only_the_three_fields(text, problem):
 
 def test_rendering_fills_the_fields_and_nothing_else():
     text = "Hi {first_name}, {practice}: {plan_link} {0} {first_name!r}"
-    assert render_template(text, first_name="Maria", practice="Smile", plan_link="L") == (
+    assert render_text(text, first_name="Maria", practice="Smile", plan_link="L") == (
         "Hi Maria, Smile: L {0} {first_name!r}"
     )
 

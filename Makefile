@@ -37,10 +37,11 @@ DEPLOY_ENV := \
 	EMAIL_URL=smtps://mailer:unused@smtp.invalid:465
 
 .NOTPARALLEL:
-.PHONY: help run test services lint format migrations-check check-deploy pytest bench clean distclean
+.PHONY: help run worker test services lint format migrations-check check-deploy pytest bench clean distclean
 
 help:
 	@echo "make run           venv + deps, migrate, load demo data, runserver on 127.0.0.1:8000 (no services)"
+	@echo "make worker        beside make run: a Celery worker and beat that send the demo's reminders"
 	@echo "make test          system packages + PostgreSQL/Redis, lint, migrations check, check --deploy, pytest"
 	@echo "                   extra pytest arguments: make test ARGS='-k foo'"
 	@echo "make lint          ruff check and ruff format --check"
@@ -67,6 +68,14 @@ run: $(DEPS_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Follow-up reminders for the demo: a worker with beat on the development database, sending
+# through Redis (started if needed); emails and texts print here. Run beside `make run`.
+# One process: SQLite (the development database) takes one writer at a time.
+worker: services $(DEPS_STAMP)
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CELERY_TASK_ALWAYS_EAGER=false \
+	  $(VENV)/bin/celery -A coordinator worker -B -Q coordinator,reminders -l info --concurrency 1 \
+	  --schedule $(CURDIR)/.celerybeat-schedule
 
 services:
 	@bash .ci/services.sh

@@ -7,16 +7,14 @@ nothing is saved then).
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from coordinator.permissions import practice_view
 from coordinator.roles import Capability
+from plans import cadence_selectors, followup_services
 from plans import cadence_services as services
-from plans import followup_services
 from plans.cadence_forms import (
     SAMPLE_FIRST_NAME,
     SAMPLE_LINK,
@@ -25,7 +23,7 @@ from plans.cadence_forms import (
     content_warnings,
     template_problems,
 )
-from plans.followup_models import Cadence, CadenceStep, Channel, FollowUp, FollowUpStatus
+from plans.followup_models import Cadence, CadenceStep, Channel
 from plans.forms import apply_service_errors
 from plans.models import DecisionReason
 from plans.reminders import render_text
@@ -34,21 +32,7 @@ REASON_LABELS = dict(DecisionReason.choices)
 
 
 def _cadences(request: HttpRequest):
-    in_use = (
-        FollowUp.objects.filter(cadence=OuterRef("pk"), status=FollowUpStatus.ACTIVE)
-        .order_by()
-        .values("cadence")
-        .annotate(total=Count("pk"))
-        .values("total")[:1]
-    )
-    return (
-        Cadence.objects.filter(practice=request.practice)
-        .annotate(
-            in_use=Coalesce(Subquery(in_use, output_field=IntegerField()), Value(0)),
-        )
-        .prefetch_related(Prefetch("steps", queryset=CadenceStep.objects.order_by("number")))
-        .order_by("-is_default", "-is_active", "name")
-    )
+    return cadence_selectors.cadence_list(practice=request.practice)
 
 
 def _cadence(request: HttpRequest, cadence_id) -> Cadence:
@@ -59,7 +43,7 @@ def _cadence(request: HttpRequest, cadence_id) -> Cadence:
 
 def _step(request: HttpRequest, cadence: Cadence, step_id) -> CadenceStep:
     step = get_object_or_404(
-        CadenceStep.objects.filter(practice=request.practice, cadence=cadence), pk=step_id
+        cadence_selectors.cadence_steps(practice=request.practice, cadence=cadence), pk=step_id
     )
     step.cadence = cadence
     return step
